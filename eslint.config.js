@@ -1,0 +1,37 @@
+// @ts-check
+import pulumi from "@pulumi/eslint-plugin";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/**", "schemas/**", ".tenancy/**"] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { pulumi: pulumi.default ?? pulumi },
+    files: ["**/*.ts"],
+    rules: {
+      "pulumi/no-output-in-template-literal": "error",
+      "pulumi/no-output-instance-in-template-literal": "error",
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
+      "@typescript-eslint/restrict-template-expressions": [
+        "error",
+        { allowNumber: true, allowBoolean: true },
+      ],
+      "@typescript-eslint/only-throw-error": "error",
+    },
+  },
+  {
+    files: ["**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+    rules: {
+      ...tseslint.configs.disableTypeChecked.rules,
+      "pulumi/no-output-in-template-literal": "off",
+      "pulumi/no-output-instance-in-template-literal": "off",
+    },
+  },
+);
