@@ -53,25 +53,26 @@ export async function createTestDatabase(): Promise<TestDatabase & { drop(): Pro
   };
 }
 
-/** Drops a test database and the roles named with its prefix (including their grants elsewhere). */
+/**
+ * Drops a test database, the databases named `${name}_*` (dedicated tenant databases made by
+ * the file) and the roles named `${name}_*`. Databases go first so the roles own nothing.
+ */
 export async function dropDatabaseAndRoles(name: string): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    const { rows } = await admin.query<{ rolname: string; datname: string | null }>(
-      `SELECT r.rolname FROM pg_roles r WHERE r.rolname LIKE $1`,
+    const databases = await admin.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2",
+      [name, `${name}\\_%`],
+    );
+    for (const { datname } of databases.rows) {
+      await admin.query(`DROP DATABASE IF EXISTS ${quote(datname)} WITH (FORCE)`);
+    }
+    const roles = await admin.query<{ rolname: string }>(
+      "SELECT rolname FROM pg_roles WHERE rolname LIKE $1",
       [`${name}\\_%`],
     );
-    for (const { rolname } of rows) {
-      // Roles may own objects or hold privileges in other test databases of this file.
-      const dbs = await admin.query<{ datname: string }>(
-        "SELECT datname FROM pg_database WHERE datname LIKE $1",
-        [`${name}\\_%`],
-      );
-      for (const { datname } of dbs.rows) {
-        await admin.query(`DROP DATABASE IF EXISTS ${quote(datname)} WITH (FORCE)`);
-      }
+    for (const { rolname } of roles.rows) {
       await admin.query(`DROP ROLE IF EXISTS ${quote(rolname)}`);
     }
   } finally {
