@@ -1,0 +1,38 @@
+export { compareDiagnostics, formatDiagnostic, type Diagnostic } from "./diagnostics.ts";
+export { catalogJsonSchemas, SCHEMA_FILES } from "./jsonSchema.ts";
+export {
+  loadCatalog,
+  validateCatalogFiles,
+  TIERS_FILE,
+  type Catalog,
+  type CatalogFile,
+  type CatalogTenant,
+  type LoadResult,
+} from "./loader.ts";
+export {
+  isolationOf,
+  LAYERS,
+  MODES,
+  needsDedicatedInfrastructure,
+  type ComputeMode,
+  type DatabaseMode,
+  type Encryption,
+  type IdentityMode,
+  type Isolation,
+  type Layer,
+  type LayerModes,
+  type StorageMode,
+} from "./modes.ts";
+export { BUILTIN_QUOTAS, resolveCatalog, resolveTenant, type ResolvedTenant } from "./resolve.ts";
+export { SYSTEM_TAG_KEYS, tenantViolations, type RuleViolation } from "./rules.ts";
+export {
+  tenantFileSchema,
+  tiersFileSchema,
+  type Federation,
+  type LifecycleState,
+  type Quotas,
+  type TenantFile,
+  type Tier,
+  type TiersFile,
+} from "./schema.ts";
+export { RESERVED_SLUGS, SLUG_MAX_LENGTH, slugProblem } from "./slug.ts";

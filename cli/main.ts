@@ -1,0 +1,48 @@
+/**
+ * The `tenancy` command. Every subcommand returns an exit code; nothing here exits the
+ * process, so tests call `main` directly. Errors are one line, never a stack trace.
+ */
+import { catalogCommand } from "./catalogCommands.ts";
+import { processIo, UsageError, type CliIo } from "./io.ts";
+import { planCommand } from "./planCommand.ts";
+
+export const USAGE = `usage: tenancy <command> [options]
+
+commands:
+  catalog validate [dir] [--json]     validate the tenant catalog (default: tenants/)
+  catalog schema [--write dir]        JSON Schemas of tenant and tiers files
+  plan [--tenant slug]... [--target aws|local] [--catalog dir] [--json]
+                                      resolved isolation of every tenant
+`;
+
+type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  catalog: catalogCommand,
+  plan: planCommand,
+};
+
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    io.stdout(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new UsageError(`unknown command "${name}"`);
+    return await command(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      io.stderr(`tenancy: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    io.stderr(`tenancy: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS");
+}
