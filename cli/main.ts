@@ -13,6 +13,13 @@ commands:
   catalog schema [--write dir]        JSON Schemas of tenant and tiers files
   plan [--tenant slug]... [--target aws|local] [--catalog dir] [--json]
                                       resolved isolation of every tenant
+  db bootstrap|protect|audit|migrate|purge --database-url URL [--json]
+                                      PostgreSQL isolation: roles, RLS, audit, migrations
+  serve [--port 8080] [--concurrency 4] [--no-worker] [--insecure-dev-open]
+                                      the control-plane API and workers (embedded default)
+  worker [--concurrency 4]            job workers only (scale out against the same database)
+  reconcile [--catalog dir] [--json]  bring every catalog tenant to its declared state
+  export [--out dir]                  write API-created tenants as catalog files
 `;
 
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
@@ -20,6 +27,12 @@ type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   catalog: catalogCommand,
   plan: planCommand,
+  // Loaded on use: the service pulls in Fastify, pg-boss and the Automation API.
+  db: async (argv, io) => (await import("../db/cli.ts")).runDbCommand([...argv], io),
+  serve: async (argv, io) => (await import("./serveCommand.ts")).serveCommand(argv, io),
+  worker: async (argv, io) => (await import("./serveCommand.ts")).workerCommand(argv, io),
+  reconcile: async (argv, io) => (await import("./reconcileCommand.ts")).reconcileCommand(argv, io),
+  export: async (argv, io) => (await import("./reconcileCommand.ts")).exportCommand(argv, io),
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {

@@ -1,0 +1,243 @@
+/**
+ * RLS overhead: per-tenant queries through row-level security (the application role, tenant
+ * context set) versus the same queries with an explicit `WHERE tenant_id = $1` on an
+ * unprotected copy of the table, same data, same indexes, same role, same connection,
+ * interleaved in alternating order. Prints the median latency of each variant and the ratio.
+ *
+ *   node --import tsx bench/rls.ts [--tenants 1000] [--rows-per-tenant 1000] [--iterations 4000]
+ *
+ * Uses DATABASE_URL when set (a superuser URL), else starts an embedded PostgreSQL.
+ */
+import { randomBytes } from "node:crypto";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { bootstrapDatabase } from "../db/bootstrap.ts";
+import { startEmbeddedPostgres } from "../db/embeddedPostgres.ts";
+import { protectDatabase } from "../db/protect.ts";
+import { withDatabaseName } from "../db/transaction.ts";
+
+const { values } = parseArgs({
+  options: {
+    tenants: { type: "string", default: "1000" },
+    "rows-per-tenant": { type: "string", default: "1000" },
+    iterations: { type: "string", default: "4000" },
+    explain: { type: "boolean", default: false },
+  },
+});
+const TENANTS = Number(values.tenants);
+const ROWS = Number(values["rows-per-tenant"]);
+const ITERATIONS = Number(values.iterations);
+
+interface Query {
+  readonly name: string;
+  readonly rls: string;
+  readonly explicit: string;
+  params(tenant: string): unknown[];
+}
+
+const QUERIES: readonly Query[] = [
+  {
+    name: "point lookup by id",
+    rls: "SELECT * FROM app.orders WHERE id = $1",
+    explicit: "SELECT * FROM plain.orders WHERE tenant_id = $2 AND id = $1",
+    params: (t) => [1 + Math.floor(Math.random() * ROWS), t],
+  },
+  {
+    name: "latest 20 orders",
+    rls: "SELECT * FROM app.orders ORDER BY created_at DESC LIMIT 20",
+    explicit: "SELECT * FROM plain.orders WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT 20",
+    params: (t) => [t],
+  },
+  {
+    name: "open orders aggregate",
+    rls: "SELECT count(*), sum(amount) FROM app.orders WHERE status = 'open'",
+    explicit:
+      "SELECT count(*), sum(amount) FROM plain.orders WHERE tenant_id = $1 AND status = 'open'",
+    params: (t) => [t],
+  },
+];
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  const suffix = randomBytes(4).toString("hex");
+  const database = `bench_rls_${suffix}`;
+  const prefix = `bench_${suffix}`;
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  const url = withDatabaseName(server.url, database);
+  const password = randomBytes(12).toString("hex");
+  try {
+    const setup = new pg.Client({ connectionString: url });
+    await setup.connect();
+    const t0 = performance.now();
+    const { roles } = await bootstrapDatabase(setup, { rolePrefix: prefix, appPassword: password });
+    await loadData(setup, roles.owner, roles.app);
+    await protectDatabase(setup, { schemas: ["app"] });
+    await setup.query("VACUUM (FREEZE, ANALYZE)"); // same hint bits and visibility map for both copies
+    const tenants = (
+      await setup.query<{ id: string }>("SELECT DISTINCT tenant_id AS id FROM plain.orders")
+    ).rows.map((r) => r.id);
+    await setup.end();
+    console.log(
+      `loaded ${TENANTS} tenants x ${ROWS} rows = ${(TENANTS * ROWS).toLocaleString("en")} rows per table in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+
+    const appUrl = new URL(url);
+    appUrl.username = roles.app;
+    appUrl.password = password;
+    const client = new pg.Client({ connectionString: appUrl.toString() });
+    await client.connect();
+    console.log(`\n${ITERATIONS} iterations per query, random tenant each, alternating order\n`);
+    console.log(
+      "query                     rls median   explicit median   ratio (median of paired)",
+    );
+    const ratios: number[] = [];
+    if (values.explain) await explain(client, tenants[0] as string);
+    for (const query of QUERIES) {
+      const result = await measure(client, query, tenants);
+      ratios.push(result.pairedRatio);
+      console.log(
+        `${query.name.padEnd(25)} ${us(result.rls).padStart(9)}   ${us(result.explicit).padStart(15)}   ${result.ratio.toFixed(3)} (${result.pairedRatio.toFixed(3)})`,
+      );
+    }
+    const context = await contextCost(client, tenants);
+    console.log(
+      `\nset_config('app.tenant_id') round trip (once per transaction): median ${us(context)}`,
+    );
+    console.log(
+      `overall median ratio (RLS / explicit): ${median(ratios).toFixed(3)} (goal <= 1.05)`,
+    );
+    await client.end();
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    for (const role of ["app", "audit", "owner"])
+      await admin.query(`DROP ROLE IF EXISTS ${prefix}_${role}`);
+    await admin.end();
+    await server.stop();
+  }
+}
+
+async function loadData(client: pg.Client, owner: string, app: string): Promise<void> {
+  const ddl = (schema: string) => `
+    CREATE TABLE ${schema}.orders (
+      tenant_id uuid NOT NULL, id bigint NOT NULL, status text NOT NULL,
+      amount numeric(12,2) NOT NULL, created_at timestamptz NOT NULL,
+      PRIMARY KEY (tenant_id, id));
+    CREATE INDEX ON ${schema}.orders (tenant_id, created_at);`;
+  await client.query(`SET ROLE ${owner}`);
+  await client.query(ddl("app"));
+  await client.query("RESET ROLE");
+  await client.query(`CREATE SCHEMA plain; ${ddl("plain")}`);
+  await client.query(
+    `GRANT USAGE ON SCHEMA plain TO ${app}; GRANT SELECT ON plain.orders TO ${app}`,
+  );
+  await client.query(`
+    CREATE TEMP TABLE bench_tenants AS SELECT gen_random_uuid() AS id FROM generate_series(1, ${TENANTS});
+    INSERT INTO plain.orders
+      SELECT t.id, g, (ARRAY['open','paid','shipped','cancelled'])[1 + (g % 4)],
+             (g % 997) + 0.5, now() - make_interval(mins => g)
+        FROM bench_tenants t, generate_series(1, ${ROWS}) g;
+    INSERT INTO app.orders SELECT * FROM plain.orders;`);
+}
+
+async function measure(client: pg.Client, query: Query, tenants: readonly string[]) {
+  const rls: number[] = [];
+  const explicit: number[] = [];
+  const paired: number[] = [];
+  const time = async (sql: string, params: unknown[]) => {
+    const start = process.hrtime.bigint();
+    await client.query(sql, params);
+    return Number(process.hrtime.bigint() - start) / 1000;
+  };
+  for (let i = 0; i < ITERATIONS + 200; i++) {
+    const tenant = tenants[Math.floor(Math.random() * tenants.length)] as string;
+    const params = query.params(tenant);
+    const rlsParams = params.filter((p) => p !== tenant);
+    await client.query("BEGIN");
+    await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenant]);
+    let a: number;
+    let b: number;
+    if (i % 2 === 0) {
+      a = await time(query.rls, rlsParams);
+      b = await time(query.explicit, params);
+    } else {
+      b = await time(query.explicit, params);
+      a = await time(query.rls, rlsParams);
+    }
+    await client.query("COMMIT");
+    if (i < 200) continue; // warm-up
+    rls.push(a);
+    explicit.push(b);
+    paired.push(a / b);
+  }
+  return {
+    rls: median(rls),
+    explicit: median(explicit),
+    ratio: median(rls) / median(explicit),
+    pairedRatio: median(paired),
+  };
+}
+
+/** Prints EXPLAIN ANALYZE of both variants of every query for one tenant. */
+async function explain(client: pg.Client, tenant: string): Promise<void> {
+  await client.query("BEGIN");
+  await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenant]);
+  for (const query of QUERIES) {
+    const params = query.params(tenant);
+    for (const [label, sql, args] of [
+      ["rls", query.rls, params.filter((p) => p !== tenant)],
+      ["explicit", query.explicit, params],
+    ] as const) {
+      const { rows } = await client.query<{ "QUERY PLAN": string }>(
+        `EXPLAIN (ANALYZE, BUFFERS) ${sql}`,
+        [...args],
+      );
+      console.log(`-- ${query.name} (${label})\n${rows.map((r) => r["QUERY PLAN"]).join("\n")}\n`);
+    }
+  }
+  await client.query("COMMIT");
+}
+
+async function contextCost(client: pg.Client, tenants: readonly string[]): Promise<number> {
+  const samples: number[] = [];
+  await client.query("BEGIN");
+  for (let i = 0; i < 2000; i++) {
+    const start = process.hrtime.bigint();
+    await client.query("SELECT set_config('app.tenant_id', $1, true)", [
+      tenants[i % tenants.length],
+    ]);
+    samples.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  await client.query("COMMIT");
+  return median(samples);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function us(micros: number): string {
+  return `${micros.toFixed(0)} µs`;
+}
+
+async function startServer(): Promise<{ url: string; stop(): Promise<void> }> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
+  const root = await mkdtemp(join(tmpdir(), "tenancy-bench-pg-"));
+  await chmod(root, 0o755);
+  const server = await startEmbeddedPostgres({ dataDir: join(root, "data"), fast: true });
+  return {
+    url: server.url,
+    async stop() {
+      await server.stop({ removeData: true });
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+await main();

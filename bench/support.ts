@@ -1,0 +1,38 @@
+/** Shared by the benchmarks: a throw-away embedded server, and percentiles. */
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startEmbeddedPostgres } from "../db/embeddedPostgres.ts";
+
+export interface BenchServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** DATABASE_URL when set, otherwise an embedded server in a temp dir (removed on stop). */
+export async function benchServer(): Promise<BenchServer> {
+  if (process.env.DATABASE_URL)
+    return { url: process.env.DATABASE_URL, stop: async () => undefined };
+  const root = await mkdtemp(join(tmpdir(), "tenancy-bench-"));
+  await chmod(root, 0o755);
+  const server = await startEmbeddedPostgres({ dataDir: join(root, "data") });
+  return {
+    url: server.url,
+    async stop() {
+      await server.stop();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)]!;
+}
+
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}

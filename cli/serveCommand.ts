@@ -1,0 +1,70 @@
+/**
+ * `tenancy serve` (what `npm start` runs): the control plane on the embedded default — API
+ * on port 8080, embedded PostgreSQL, the local target, a local Pulumi backend — bringing the
+ * catalog's tenants in through the same jobs as API signups. `tenancy worker` runs only the
+ * job workers, for horizontal scale against the same database.
+ */
+import { parseArgs } from "node:util";
+import { reconcile } from "../control-plane/service/reconcile.ts";
+import { DEFAULT_CATALOG_DIR } from "./catalogCommands.ts";
+import type { CliIo } from "./io.ts";
+import { openLocalControlPlane, untilSignal } from "./localControlPlane.ts";
+
+export async function serveCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      port: { type: "string", default: process.env.PORT ?? "8080" },
+      host: { type: "string", default: process.env.HOST ?? "127.0.0.1" },
+      catalog: { type: "string", default: DEFAULT_CATALOG_DIR },
+      concurrency: { type: "string", default: "4" },
+      "no-worker": { type: "boolean", default: false },
+      "insecure-dev-open": { type: "boolean", default: false },
+    },
+  });
+  if (values["insecure-dev-open"]) {
+    io.stderr(
+      "WARNING: --insecure-dev-open: the API accepts requests WITHOUT a token. Only for a laptop.\n",
+    );
+  }
+  const local = await openLocalControlPlane(io, {
+    catalogDir: values.catalog,
+    http: true,
+    concurrency: values["no-worker"] ? 0 : Number(values.concurrency),
+    insecureOpen: values["insecure-dev-open"],
+  });
+  if (!local) return 1;
+  const url = await local.plane.app!.listen({ host: values.host, port: Number(values.port) });
+  io.stdout(`tenancy control plane listening on ${url}\n`);
+  io.stdout(`operator token: ${local.token}\n`);
+  const steps = await reconcile(local.plane.pool, local.plane.service, local.catalog);
+  const started = steps.filter((s) => s.action !== "unchanged" && s.action !== "refused").length;
+  io.stdout(`catalog ${values.catalog}: ${steps.length} tenants, ${started} operations started\n`);
+  for (const step of steps.filter((s) => s.action === "refused")) {
+    io.stderr(`catalog tenant ${step.slug} not reconciled: ${step.detail}\n`);
+  }
+  await untilSignal();
+  io.stdout("stopping...\n");
+  await local.close();
+  return 0;
+}
+
+export async function workerCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      catalog: { type: "string", default: DEFAULT_CATALOG_DIR },
+      concurrency: { type: "string", default: "4" },
+    },
+  });
+  const local = await openLocalControlPlane(io, {
+    catalogDir: values.catalog,
+    http: false,
+    concurrency: Number(values.concurrency),
+  });
+  if (!local) return 1;
+  io.stdout(`tenancy worker running ${values.concurrency} operations at a time\n`);
+  await untilSignal();
+  await local.close();
+  return 0;
+}

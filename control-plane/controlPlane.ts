@@ -1,0 +1,119 @@
+/**
+ * Composition root: the control-plane store, the shared tenant database, the job queue, the
+ * workers and the HTTP API, wired from one options object. The service and the workers may
+ * run in one process (the default) or separately against the same database.
+ */
+import type { FastifyInstance } from "fastify";
+import type PgBoss from "pg-boss";
+import pg from "pg";
+import type { TiersFile } from "../catalog/index.ts";
+import { bootstrapDatabase } from "../db/bootstrap.ts";
+import { createTenantDatabaseDriver } from "../db/drivers/index.ts";
+import { migrateSchemas } from "../db/migrations/migrateSchemas.ts";
+import { DEFAULT_MIGRATIONS_DIR, loadMigrationDirectory } from "../db/migrations/migrationSet.ts";
+import { buildApp } from "./http/app.ts";
+import type { AuthOptions } from "./http/auth.ts";
+import { createMetrics } from "./http/metrics.ts";
+import { createExecutor } from "./jobs/executor.ts";
+import { createProvisioner } from "./jobs/provisioner.ts";
+import { OPERATIONS_QUEUE, startQueue } from "./jobs/queue.ts";
+import { startWorker, type Worker } from "./jobs/worker.ts";
+import type { TenantStackRunner } from "./runner/tenantStacks.ts";
+import { migrateControlPlane } from "./store/migrations.ts";
+import { createTenantService, type TenantService } from "./service/tenantService.ts";
+
+export interface ControlPlaneOptions {
+  /** Control-plane database (store + job queue). */
+  readonly controlDatabaseUrl: string;
+  /** Superuser URL of the shared tenant database (pooled data, bridge schemas, registry). */
+  readonly sharedDatabaseUrl: string;
+  readonly tiers: () => TiersFile;
+  readonly auth: AuthOptions;
+  /** Stack runner for bridge/silo tenants; without one they fail with a clear reason. */
+  readonly runner?: TenantStackRunner;
+  /** Operations run in parallel by this process's workers; 0 runs no worker. @default 4 */
+  readonly concurrency?: number;
+  /** Serve HTTP. @default true */
+  readonly http?: boolean;
+  readonly logger?: boolean;
+  /** Role prefix of the shared database's managed roles. @default "tenancy" */
+  readonly rolePrefix?: string;
+  /** Prefix of dedicated tenant databases. @default "tenant" */
+  readonly databasePrefix?: string;
+  /** Retry delay of retryable engine errors in seconds. @default 5 */
+  readonly retryDelaySeconds?: number;
+}
+
+export interface ControlPlane {
+  readonly app?: FastifyInstance;
+  readonly pool: pg.Pool;
+  readonly boss: PgBoss;
+  readonly service: TenantService;
+  stop(): Promise<void>;
+}
+
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const pool = new pg.Pool({ connectionString: options.controlDatabaseUrl, max: 20 });
+  await migrateControlPlane(pool);
+  const shared = new pg.Client({ connectionString: options.sharedDatabaseUrl });
+  await shared.connect();
+  try {
+    await bootstrapDatabase(shared, {
+      ...(options.rolePrefix ? { rolePrefix: options.rolePrefix } : {}),
+    });
+  } finally {
+    await shared.end();
+  }
+  // The pooled tenants' tables: the tenant migration set on the shared schema, protected.
+  const migrated = await migrateSchemas({
+    url: options.sharedDatabaseUrl,
+    schemas: ["app"],
+    migrations: await loadMigrationDirectory(DEFAULT_MIGRATIONS_DIR),
+    ...(options.rolePrefix ? { rolePrefix: options.rolePrefix } : {}),
+  });
+  if (migrated.failed > 0) throw new Error("migrating the shared tenant schema failed");
+  const boss = await startQueue({
+    connectionString: options.controlDatabaseUrl,
+    ...(options.retryDelaySeconds !== undefined
+      ? { retryDelaySeconds: options.retryDelaySeconds }
+      : {}),
+  });
+  const metrics = createMetrics(() => boss.getQueueSize(OPERATIONS_QUEUE));
+  const driver = createTenantDatabaseDriver({
+    adminUrl: options.sharedDatabaseUrl,
+    ...(options.rolePrefix ? { rolePrefix: options.rolePrefix } : {}),
+    ...(options.databasePrefix ? { databasePrefix: options.databasePrefix } : {}),
+  });
+  const provisioner = createProvisioner({
+    driver,
+    ...(options.runner ? { runner: options.runner } : {}),
+  });
+  const executor = createExecutor({ pool, provisioner, listener: metrics.listener });
+  const service = createTenantService({ pool, boss, tiers: options.tiers, provisioner, executor });
+  let worker: Worker | undefined;
+  if ((options.concurrency ?? 4) > 0) {
+    worker = await startWorker({ boss, pool, executor, concurrency: options.concurrency ?? 4 });
+  }
+  let app: FastifyInstance | undefined;
+  if (options.http ?? true) {
+    app = await buildApp({
+      pool,
+      service,
+      auth: options.auth,
+      metrics: metrics.registry,
+      logger: options.logger ?? false,
+    });
+  }
+  return {
+    ...(app ? { app } : {}),
+    pool,
+    boss,
+    service,
+    async stop() {
+      await app?.close();
+      await worker?.stop();
+      await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+      await pool.end();
+    },
+  };
+}

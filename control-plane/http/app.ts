@@ -1,0 +1,65 @@
+/**
+ * The HTTP service: Fastify with zod schemas on every route, OpenAPI at /openapi.json,
+ * problem+json errors, bearer auth on everything but /healthz.
+ */
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyInstance } from "fastify";
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import type pg from "pg";
+import type { Registry } from "prom-client";
+import type { TenantService } from "../service/tenantService.ts";
+import { authHook, type AuthOptions } from "./auth.ts";
+import { operationRoutes } from "./operationRoutes.ts";
+import { problem, problemErrorHandler, sendProblem } from "./problem.ts";
+import { tenantRoutes } from "./tenantRoutes.ts";
+
+export interface AppDeps {
+  readonly pool: pg.Pool;
+  readonly service: Pick<TenantService, "signup" | "change" | "offboard">;
+  readonly auth: AuthOptions;
+  readonly metrics: Registry;
+  /** @default false */
+  readonly logger?: boolean;
+  /** Largest accepted request body in bytes. @default 65536 */
+  readonly bodyLimit?: number;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: deps.bodyLimit ?? 64 * 1024 });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(problemErrorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      problem(404, "route-not-found", `no route ${request.method} ${request.url.split("?")[0]}`),
+    ),
+  );
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "tenancy control plane", version: "1.0.0" },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  app.addHook("onRequest", authHook(deps.auth));
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  typed.get("/healthz", { schema: { hide: true } }, async () => {
+    await deps.pool.query("SELECT 1");
+    return { status: "ok" };
+  });
+  typed.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(deps.metrics.contentType);
+    return deps.metrics.metrics();
+  });
+  typed.get("/openapi.json", { schema: { hide: true } }, () => app.swagger());
+  await typed.register(tenantRoutes({ pool: deps.pool, service: deps.service }));
+  await typed.register(operationRoutes({ pool: deps.pool }));
+  return app;
+}

@@ -1,0 +1,136 @@
+/** /v1/tenants: signup, list, read, change, offboard. */
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { tenantFileSchema } from "../../catalog/index.ts";
+import { layerOverridesSchema, quotasSchema } from "../../catalog/schema.ts";
+import { getTenant, latestDeletionReport, listTenants } from "../store/store.ts";
+import type { TenantService } from "../service/tenantService.ts";
+import type pg from "pg";
+import { requireAccess } from "./auth.ts";
+import { problem, sendProblem } from "./problem.ts";
+import { acceptedView, tenantView, toOperationView, toTenantView } from "./views.ts";
+
+export interface TenantRoutesDeps {
+  readonly pool: pg.Pool;
+  readonly service: Pick<TenantService, "signup" | "change" | "offboard">;
+}
+
+const slugParams = z.object({ slug: z.string().max(64) });
+const idempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, "must be 1-255 visible ASCII characters")
+    .optional(),
+});
+
+export const tenantPatchSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  tier: z.string().min(1).max(64).optional(),
+  overrides: layerOverridesSchema.optional(),
+  lifecycle: z.enum(["active", "suspended"]).optional(),
+  quotas: quotasSchema.optional(),
+});
+
+export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      "/v1/tenants",
+      {
+        schema: {
+          summary: "Sign a tenant up",
+          body: tenantFileSchema.omit({ $schema: true }),
+          headers: idempotencyHeaders,
+          response: { 202: acceptedView, 200: acceptedView },
+        },
+      },
+      async (request, reply) => {
+        if (!requireAccess(request, reply)) return reply;
+        const key = request.headers["idempotency-key"];
+        const result = await deps.service.signup(request.body, key);
+        if (result.replayed) reply.header("idempotent-replayed", "true");
+        reply.header("location", `/v1/tenants/${result.tenant.slug}`);
+        return reply.status(202).send({
+          tenant: toTenantView(result.tenant),
+          operation: toOperationView(result.operation),
+        });
+      },
+    );
+
+    app.get(
+      "/v1/tenants",
+      {
+        schema: {
+          summary: "List tenants",
+          response: { 200: z.object({ tenants: z.array(tenantView) }) },
+        },
+      },
+      async (request, reply) => {
+        if (!requireAccess(request, reply)) return reply;
+        return { tenants: (await listTenants(deps.pool)).map(toTenantView) };
+      },
+    );
+
+    app.get(
+      "/v1/tenants/:slug",
+      {
+        schema: {
+          summary: "Read a tenant (operator token, or that tenant's own token)",
+          params: slugParams,
+          response: { 200: tenantView.extend({ deletionReport: z.unknown().optional() }) },
+        },
+      },
+      async (request, reply) => {
+        if (!requireAccess(request, reply, request.params.slug)) return reply;
+        const tenant = await getTenant(deps.pool, request.params.slug);
+        if (!tenant)
+          return sendProblem(
+            reply,
+            problem(404, "tenant-not-found", `tenant "${request.params.slug}" not found`),
+          );
+        const view = toTenantView(tenant);
+        if (tenant.state !== "deleted") return view;
+        const report = await latestDeletionReport(deps.pool, tenant.slug);
+        return { ...view, ...(report ? { deletionReport: report } : {}) };
+      },
+    );
+
+    app.patch(
+      "/v1/tenants/:slug",
+      {
+        schema: {
+          summary: "Change quotas, lifecycle or tier",
+          params: slugParams,
+          body: tenantPatchSchema,
+          response: { 202: acceptedView },
+        },
+      },
+      async (request, reply) => {
+        if (!requireAccess(request, reply)) return reply;
+        const result = await deps.service.change(request.params.slug, request.body);
+        return reply.status(202).send({
+          tenant: toTenantView(result.tenant),
+          operation: toOperationView(result.operation),
+        });
+      },
+    );
+
+    app.delete(
+      "/v1/tenants/:slug",
+      {
+        schema: {
+          summary: "Offboard a tenant",
+          params: slugParams,
+          response: { 202: acceptedView },
+        },
+      },
+      async (request, reply) => {
+        if (!requireAccess(request, reply)) return reply;
+        const result = await deps.service.offboard(request.params.slug);
+        return reply.status(202).send({
+          tenant: toTenantView(result.tenant),
+          operation: toOperationView(result.operation),
+        });
+      },
+    );
+  };
+}

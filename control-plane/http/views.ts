@@ -1,0 +1,89 @@
+/** Response shapes of the API (zod, so they are both validated and documented in OpenAPI). */
+import { z } from "zod";
+import { TENANT_STATES, type OperationRecord, type TenantRecord } from "../store/records.ts";
+
+const isoDate = z.string().describe("RFC 3339 timestamp");
+
+export const operationView = z.object({
+  id: z.uuid(),
+  tenant: z.string(),
+  kind: z.enum(["signup", "update", "offboard"]),
+  state: z.enum(["queued", "running", "succeeded", "failed"]),
+  attempts: z.int(),
+  error: z.string().nullable(),
+  result: z.unknown().optional(),
+  createdAt: isoDate,
+  startedAt: isoDate.nullable(),
+  finishedAt: isoDate.nullable(),
+  links: z.object({ self: z.string(), events: z.string() }),
+});
+
+const layerView = z.object({ mode: z.string(), isolation: z.enum(["pool", "bridge", "silo"]) });
+
+export const tenantView = z.object({
+  slug: z.string(),
+  name: z.string(),
+  tier: z.string(),
+  state: z.enum(TENANT_STATES),
+  source: z.enum(["catalog", "api"]),
+  layers: z.object({
+    database: layerView,
+    storage: layerView,
+    compute: layerView,
+    identity: layerView,
+  }),
+  quotas: z.record(z.string(), z.union([z.string(), z.number()])),
+  region: z.string(),
+  routing: z.unknown().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+});
+
+export const acceptedView = z.object({ tenant: tenantView, operation: operationView });
+
+const iso = (value: string | Date | null): string | null =>
+  value === null ? null : new Date(value).toISOString();
+
+export function toOperationView(op: OperationRecord): z.infer<typeof operationView> {
+  return {
+    id: op.id,
+    tenant: op.tenantSlug,
+    kind: op.kind,
+    state: op.state,
+    attempts: op.attempts,
+    error: op.error,
+    ...(op.result !== null && op.result !== undefined ? { result: op.result } : {}),
+    createdAt: iso(op.createdAt)!,
+    startedAt: iso(op.startedAt),
+    finishedAt: iso(op.finishedAt),
+    links: { self: `/v1/operations/${op.id}`, events: `/v1/operations/${op.id}/events` },
+  };
+}
+
+export function toTenantView(tenant: TenantRecord): z.infer<typeof tenantView> {
+  const { resolved } = tenant;
+  const layer = (name: "database" | "storage" | "compute" | "identity") => ({
+    mode: resolved.layers[name],
+    isolation: resolved.isolation[name],
+  });
+  return {
+    slug: tenant.slug,
+    name: tenant.name,
+    tier: tenant.tier,
+    state: tenant.state,
+    source: tenant.source,
+    layers: {
+      database: layer("database"),
+      storage: layer("storage"),
+      compute: layer("compute"),
+      identity: layer("identity"),
+    },
+    quotas: resolved.quotas,
+    region: resolved.region,
+    routing: tenant.routing ?? null,
+    lastError: tenant.lastError,
+    createdAt: iso(tenant.createdAt)!,
+    updatedAt: iso(tenant.updatedAt)!,
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * Runs operations. One operation at a time per tenant — across every worker process — held
+ * by a PostgreSQL advisory lock on a dedicated connection for the whole run (a crashed
+ * process's lock dies with its connection); a tenant's operations run oldest first. The
+ * same executor serves the request path (pooled signups) and the job workers.
+ */
+import type pg from "pg";
+import { StackOperationError } from "../runner/errors.ts";
+import type { OperationRecord } from "../store/records.ts";
+import {
+  appendEvent,
+  getOperation,
+  getTenant,
+  openOperations,
+  saveDeletionReport,
+  setOperationState,
+  updateTenant,
+  type Queryable,
+} from "../store/store.ts";
+import type { Provisioner } from "./provisioner.ts";
+
+export type ExecuteOutcome =
+  | "succeeded"
+  | "failed"
+  | "already-finished"
+  /** Another operation of the tenant runs or comes first: try again shortly. */
+  | "deferred";
+
+export interface OperationListener {
+  finished?(operation: OperationRecord, outcome: "succeeded" | "failed", seconds: number): void;
+}
+
+export interface ExecutorDeps {
+  readonly pool: pg.Pool;
+  readonly provisioner: Provisioner;
+  readonly listener?: OperationListener;
+  /** Attempts before a retryable engine error fails the operation. @default 5 */
+  readonly maxAttempts?: number;
+}
+
+/** Thrown for a retryable failure: the job queue retries it with backoff. */
+export class RetryLater extends Error {}
+
+export function tenantLockKey(slug: string): string {
+  return `tenancy:tenant:${slug}`;
+}
+
+export function createExecutor(deps: ExecutorDeps) {
+  const { pool, provisioner, listener } = deps;
+  const maxAttempts = deps.maxAttempts ?? 5;
+
+  async function execute(operationId: string): Promise<ExecuteOutcome> {
+    const operation = await getOperation(pool, operationId);
+    if (!operation || operation.state === "succeeded" || operation.state === "failed") {
+      return "already-finished";
+    }
+    const open = await openOperations(pool, operation.tenantSlug);
+    if (open[0]?.id !== operation.id) return "deferred";
+
+    const lockClient = await pool.connect();
+    let locked = false;
+    try {
+      const { rows } = await lockClient.query<{ locked: boolean }>(
+        "SELECT pg_try_advisory_lock(hashtext($1)) AS locked",
+        [tenantLockKey(operation.tenantSlug)],
+      );
+      locked = rows[0]?.locked === true;
+      if (!locked) return "deferred";
+      // Re-read under the lock: another worker may have finished it meanwhile.
+      const current = await getOperation(lockClient, operationId);
+      if (!current || current.state === "succeeded" || current.state === "failed")
+        return "already-finished";
+      // The run uses the lock's connection only: a run never waits for a second connection
+      // while holding one, so many concurrent runs cannot exhaust the pool into a deadlock.
+      return await run(current, lockClient);
+    } finally {
+      if (locked) {
+        await lockClient
+          .query("SELECT pg_advisory_unlock(hashtext($1))", [tenantLockKey(operation.tenantSlug)])
+          .catch(() => undefined);
+      }
+      lockClient.release();
+    }
+  }
+
+  async function run(operation: OperationRecord, db: Queryable): Promise<"succeeded" | "failed"> {
+    const started = Date.now();
+    const tenant = await getTenant(db, operation.tenantSlug);
+    if (!tenant)
+      throw new Error(`operation ${operation.id}: tenant ${operation.tenantSlug} is missing`);
+    const resolved = tenant.resolved;
+    const resumed = operation.state === "running";
+    await setOperationState(db, operation.id, "running");
+    await appendEvent(db, operation.id, "started", { attempt: operation.attempts + 1, resumed });
+    const observer = {
+      onOutput: (line: string) =>
+        void appendEvent(db, operation.id, "log", { line }).catch(() => undefined),
+      onEvent: (event: {
+        resourcePreEvent?: { metadata: { op: string; urn: string; type: string } };
+      }) => {
+        const step = event.resourcePreEvent?.metadata;
+        if (step && step.op !== "same") {
+          void appendEvent(db, operation.id, "progress", {
+            op: step.op,
+            type: step.type,
+            name: step.urn.split("::").at(-1),
+          }).catch(() => undefined);
+        }
+      },
+    };
+    try {
+      if (resumed) await provisioner.recover(resolved);
+      let result: unknown;
+      if (operation.kind === "offboard") {
+        const { report } = await provisioner.remove(resolved, observer);
+        await saveDeletionReport(db, operation.id, tenant.slug, report);
+        await updateTenant(db, tenant.slug, { state: "deleted", routing: null, lastError: null });
+        result = { report };
+      } else {
+        const { routing } = await provisioner.apply(resolved, observer);
+        const state = resolved.lifecycle === "suspended" ? "suspended" : "active";
+        await updateTenant(db, tenant.slug, { state, routing, lastError: null });
+        result = { routing };
+      }
+      await setOperationState(db, operation.id, "succeeded", { result });
+      await appendEvent(db, operation.id, "succeeded", result);
+      listener?.finished?.(
+        { ...operation, state: "succeeded" },
+        "succeeded",
+        (Date.now() - started) / 1000,
+      );
+      return "succeeded";
+    } catch (error) {
+      const reason = error instanceof StackOperationError ? error.reason : errorMessage(error);
+      const retryable = error instanceof StackOperationError && error.retryable;
+      if (retryable && operation.attempts + 1 < maxAttempts) {
+        await setOperationState(db, operation.id, "queued", { error: reason });
+        await appendEvent(db, operation.id, "retrying", {
+          reason,
+          attempt: operation.attempts + 1,
+        });
+        throw new RetryLater(reason);
+      }
+      await setOperationState(db, operation.id, "failed", { error: reason });
+      await updateTenant(db, tenant.slug, { state: "failed", lastError: reason });
+      await appendEvent(db, operation.id, "failed", { reason });
+      listener?.finished?.(
+        { ...operation, state: "failed" },
+        "failed",
+        (Date.now() - started) / 1000,
+      );
+      return "failed";
+    }
+  }
+
+  /**
+   * Operations left `running` by a process that died: nobody holds their tenant's lock.
+   * Returns their ids so the caller can enqueue them again.
+   */
+  async function orphans(): Promise<string[]> {
+    const { rows } = await pool.query<{ id: string; slug: string }>(
+      "SELECT id, tenant_slug AS slug FROM control_plane.operations WHERE state = 'running'",
+    );
+    const found: string[] = [];
+    for (const row of rows) {
+      const client = await pool.connect();
+      try {
+        const { rows: lock } = await client.query<{ locked: boolean }>(
+          "SELECT pg_try_advisory_lock(hashtext($1)) AS locked",
+          [tenantLockKey(row.slug)],
+        );
+        if (lock[0]?.locked) {
+          await client.query("SELECT pg_advisory_unlock(hashtext($1))", [tenantLockKey(row.slug)]);
+          found.push(row.id);
+        }
+      } finally {
+        client.release();
+      }
+    }
+    return found;
+  }
+
+  return { execute, orphans };
+}
+
+export type Executor = ReturnType<typeof createExecutor>;
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,70 @@
+/**
+ * One API, different drivers: a fully pooled tenant is a registration in the shared
+ * database (done in the request path, well under a second); any tenant with a bridge or
+ * silo layer has its own Pulumi stack, deployed through the Automation API by a worker.
+ */
+import { needsDedicatedInfrastructure, type ResolvedTenant } from "../../catalog/index.ts";
+import type { TenantDatabaseDriver } from "../../db/drivers/types.ts";
+import type { RunObserver, TenantStackRunner } from "../runner/tenantStacks.ts";
+
+export interface Provisioner {
+  /** True when `apply` is a quick registration, fit to run inside the signup request. */
+  isInline(tenant: ResolvedTenant): boolean;
+  /** Brings the tenant's placement to its resolved spec; returns its routing record. */
+  apply(tenant: ResolvedTenant, observer?: RunObserver): Promise<{ routing: unknown }>;
+  /** Offboards: destroys the tenant's infrastructure, purges its data, returns the proof. */
+  remove(tenant: ResolvedTenant, observer?: RunObserver): Promise<{ report: unknown }>;
+  /** Called before retrying an operation a crashed worker left running. */
+  recover(tenant: ResolvedTenant): Promise<void>;
+}
+
+export interface ProvisionerDeps {
+  readonly driver: TenantDatabaseDriver;
+  /** Absent when no Pulumi engine is available: stack tenants then fail with that reason. */
+  readonly runner?: Pick<TenantStackRunner, "up" | "destroy" | "cancelStaleLock">;
+}
+
+export function createProvisioner({ driver, runner }: ProvisionerDeps): Provisioner {
+  const requireRunner = () => {
+    if (!runner)
+      throw new Error("no Pulumi engine available for bridge/silo tenants (see scripts/pulumi)");
+    return runner;
+  };
+  const databaseSpec = (tenant: ResolvedTenant) => ({
+    slug: tenant.slug,
+    mode: tenant.layers.database,
+    quotas: {
+      dbConnections: tenant.quotas.dbConnections,
+      statementTimeoutMs: tenant.quotas.statementTimeoutMs,
+    },
+  });
+  return {
+    isInline: (tenant) =>
+      !needsDedicatedInfrastructure(tenant.layers) && tenant.encryption === "shared",
+    async apply(tenant, observer) {
+      if (!needsDedicatedInfrastructure(tenant.layers) && tenant.encryption === "shared") {
+        const result = await driver.create(databaseSpec(tenant));
+        observer?.onOutput?.(`registered ${tenant.slug} in the shared database`);
+        return { routing: { database: result.routing, notProvisioned: [] } };
+      }
+      const { routing } = await requireRunner().up(tenant, observer);
+      return { routing };
+    },
+    async remove(tenant, observer) {
+      if (needsDedicatedInfrastructure(tenant.layers) || tenant.encryption !== "shared") {
+        await requireRunner().destroy(tenant.slug, observer);
+      }
+      const report = await driver.delete({ slug: tenant.slug });
+      observer?.onOutput?.(`purged ${tenant.slug}: verified nothing remains`);
+      return { report };
+    },
+    async recover(tenant) {
+      if (
+        runner &&
+        (needsDedicatedInfrastructure(tenant.layers) || tenant.encryption !== "shared")
+      ) {
+        await runner.cancelStaleLock(tenant.slug);
+      }
+    },
+  };
+}

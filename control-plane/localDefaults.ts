@@ -1,0 +1,58 @@
+/**
+ * The embedded default: with no configuration, an embedded PostgreSQL server with a
+ * persistent data directory under `.tenancy/`, a generated operator token kept beside it
+ * (0600), and a local Pulumi file backend. Everything can be overridden by environment:
+ * DATABASE_URL (a superuser URL of your own server), TENANCY_API_TOKEN, PULUMI_BACKEND_URL.
+ */
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import pg from "pg";
+import { startEmbeddedPostgres, type EmbeddedServer } from "../db/embeddedPostgres.ts";
+import { keptSecret } from "./keptSecret.ts";
+import { PROJECT_DIR } from "./runner/engine.ts";
+
+export const STATE_DIR = resolve(process.env.TENANCY_STATE_DIR ?? join(PROJECT_DIR, ".tenancy"));
+
+export interface LocalDatabases {
+  readonly controlUrl: string;
+  readonly sharedUrl: string;
+  readonly embedded?: EmbeddedServer;
+}
+
+/** Starts (or reuses) the server and makes sure the control and shared databases exist. */
+export async function localDatabases(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LocalDatabases> {
+  let serverUrl = env.DATABASE_URL;
+  let embedded: EmbeddedServer | undefined;
+  if (!serverUrl) {
+    const dir = join(STATE_DIR, "postgres");
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    const password = await keptSecret(join(STATE_DIR, "postgres-password"));
+    const port = Number(env.TENANCY_PG_PORT ?? 54329);
+    embedded = await startEmbeddedPostgres({ dataDir: join(dir, "data"), port, password });
+    serverUrl = embedded.url;
+  }
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    for (const name of ["tenancy_control", "tenancy_shared"]) {
+      const { rowCount } = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [
+        name,
+      ]);
+      if (!rowCount) await admin.query(`CREATE DATABASE ${name}`); // fixed names, not input
+    }
+  } finally {
+    await admin.end();
+  }
+  const at = (database: string) => {
+    const url = new URL(serverUrl);
+    url.pathname = `/${database}`;
+    return url.toString();
+  };
+  return {
+    controlUrl: at("tenancy_control"),
+    sharedUrl: at("tenancy_shared"),
+    ...(embedded ? { embedded } : {}),
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Catalog and service agree: `reconcile` brings every catalog tenant to its declared state
+ * through the same operations the API uses (signup, update, offboard), and `exportTenants`
+ * writes API-created tenants as catalog files so they can join the catalog in git.
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import type { Catalog } from "../../catalog/index.ts";
+import type { Queryable } from "../store/store.ts";
+import { listTenants } from "../store/store.ts";
+import { DomainError } from "./domainErrors.ts";
+import { stableJson, type TenantService } from "./tenantService.ts";
+
+export type ReconcileAction = "signup" | "update" | "offboard" | "unchanged" | "refused";
+
+export interface ReconcileStep {
+  readonly slug: string;
+  readonly action: ReconcileAction;
+  readonly operationId?: string;
+  readonly detail?: string;
+}
+
+/** Plans and starts the operations that bring the store to the catalog. */
+export async function reconcile(
+  db: Queryable,
+  service: Pick<TenantService, "signup" | "change" | "offboard">,
+  catalog: Catalog,
+  onStep: (step: ReconcileStep) => void = () => undefined,
+): Promise<ReconcileStep[]> {
+  const existing = new Map(
+    (await listTenants(db, { includeDeleted: true })).map((t) => [t.slug, t]),
+  );
+  const steps: ReconcileStep[] = [];
+  for (const { spec } of catalog.tenants) {
+    const current = existing.get(spec.slug);
+    let step: ReconcileStep;
+    try {
+      if (spec.lifecycle === "offboarding") {
+        step =
+          !current || current.state === "deleted"
+            ? { slug: spec.slug, action: "unchanged" }
+            : {
+                slug: spec.slug,
+                action: "offboard",
+                operationId: (await service.offboard(spec.slug)).operation.id,
+              };
+      } else if (!current || current.state === "deleted") {
+        const { operation } = await service.signup(spec, undefined, "catalog");
+        step = { slug: spec.slug, action: "signup", operationId: operation.id };
+      } else if (stableJson(current.spec) !== stableJson(spec) || current.state === "failed") {
+        const { operation } = await service.change(spec.slug, {
+          name: spec.name,
+          tier: spec.tier,
+          overrides: spec.overrides ?? {},
+          lifecycle: spec.lifecycle === "suspended" ? "suspended" : "active",
+          quotas: spec.quotas ?? {},
+        });
+        step = { slug: spec.slug, action: "update", operationId: operation.id };
+      } else {
+        step = { slug: spec.slug, action: "unchanged" };
+      }
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      step = { slug: spec.slug, action: "refused", detail: error.message };
+    }
+    steps.push(step);
+    onStep(step);
+  }
+  return steps;
+}
+
+/** Writes every API-created tenant as `<dir>/<slug>.yaml`; returns the files written. */
+export async function exportTenants(db: Queryable, dir: string): Promise<string[]> {
+  const written: string[] = [];
+  for (const tenant of await listTenants(db)) {
+    if (tenant.source !== "api") continue;
+    const file = join(dir, `${tenant.slug}.yaml`);
+    const body = stringify({ ...tenant.spec, $schema: undefined }, { sortMapEntries: false });
+    await writeFile(
+      file,
+      `# yaml-language-server: $schema=../schemas/tenant.schema.json\n${body}`,
+      { flag: "wx" },
+    );
+    written.push(file);
+  }
+  return written;
+}

@@ -1,0 +1,243 @@
+/**
+ * Tenant lifecycle: signup, change, offboarding. Each writes the tenant row, an operation and
+ * its job in ONE transaction, so a tenant never exists without the work that provisions it
+ * (and the reverse). Long work runs in workers; a fully pooled signup runs inline.
+ */
+import { createHash } from "node:crypto";
+import type pg from "pg";
+import type PgBoss from "pg-boss";
+import {
+  resolveTenant,
+  tenantFileSchema,
+  tenantViolations,
+  type ResolvedTenant,
+  type TenantFile,
+  type TiersFile,
+} from "../../catalog/index.ts";
+import type { Executor } from "../jobs/executor.ts";
+import type { Provisioner } from "../jobs/provisioner.ts";
+import { enqueueOperation } from "../jobs/queue.ts";
+import type { OperationKind, OperationRecord, TenantRecord } from "../store/records.ts";
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  getOperation,
+  getTenant,
+  insertOperation,
+  insertTenant,
+  openOperations,
+  updateTenant,
+  type Queryable,
+} from "../store/store.ts";
+import { DomainError, type FieldError } from "./domainErrors.ts";
+import { inTransaction } from "./transaction.ts";
+
+export interface TenantServiceDeps {
+  readonly pool: pg.Pool;
+  readonly boss: PgBoss;
+  readonly tiers: () => TiersFile;
+  readonly provisioner: Pick<Provisioner, "isInline">;
+  readonly executor: Pick<Executor, "execute">;
+}
+
+export interface Accepted {
+  readonly tenant: TenantRecord;
+  readonly operation: OperationRecord;
+}
+
+/** Validates a tenant spec with the catalog's own schema and rules. */
+export function validateSpec(
+  input: unknown,
+  tiers: TiersFile,
+): { spec: TenantFile; resolved: ResolvedTenant } {
+  const parsed = tenantFileSchema.safeParse(input);
+  if (!parsed.success) {
+    const errors: FieldError[] = parsed.error.issues.map((issue) => ({
+      path: issue.path.join("."),
+      message:
+        issue.code === "unrecognized_keys"
+          ? `unknown field(s): ${issue.keys.join(", ")}`
+          : issue.message,
+    }));
+    throw new DomainError("invalid", "invalid-tenant", "the tenant is not valid", errors);
+  }
+  const violations = tenantViolations(parsed.data, tiers);
+  if (violations.length) {
+    throw new DomainError(
+      "invalid",
+      "invalid-tenant",
+      "the tenant breaks a catalog rule",
+      violations.map((v) => ({ path: v.path.join("."), message: v.message })),
+    );
+  }
+  return { spec: parsed.data, resolved: resolveTenant(parsed.data, tiers) };
+}
+
+export function createTenantService(deps: TenantServiceDeps) {
+  const { pool, boss } = deps;
+
+  async function createOperation(
+    tx: Queryable,
+    tenant: TenantRecord,
+    kind: OperationKind,
+    input: unknown = {},
+  ): Promise<OperationRecord> {
+    const operation = await insertOperation(tx, {
+      tenantSlug: tenant.slug,
+      kind,
+      tier: tenant.tier,
+      input,
+    });
+    await enqueueOperation(boss, tx, operation.id);
+    return operation;
+  }
+
+  /** Runs a pooled signup in the request path; the queued job is the fallback on failure. */
+  async function runInline(accepted: Accepted): Promise<Accepted> {
+    if (!deps.provisioner.isInline(accepted.tenant.resolved)) return accepted;
+    await deps.executor.execute(accepted.operation.id).catch(() => undefined);
+    return {
+      tenant: (await getTenant(pool, accepted.tenant.slug)) ?? accepted.tenant,
+      operation: (await getOperation(pool, accepted.operation.id)) ?? accepted.operation,
+    };
+  }
+
+  return {
+    /**
+     * Signs a tenant up. With an idempotency key, a retry with the same body gets the same
+     * answer (and creates nothing); the same key with another body is a conflict.
+     */
+    async signup(
+      input: unknown,
+      idempotencyKey?: string,
+      source: "api" | "catalog" = "api",
+    ): Promise<Accepted & { replayed: boolean }> {
+      const { spec, resolved } = validateSpec(input, deps.tiers());
+      const requestHash = createHash("sha256").update(stableJson(input)).digest("hex");
+      const outcome = await inTransaction(pool, async (tx) => {
+        if (idempotencyKey) {
+          const claim = await claimIdempotencyKey(tx, idempotencyKey, requestHash);
+          if (!claim.claimed) {
+            if (claim.requestHash !== requestHash) {
+              throw new DomainError(
+                "conflict",
+                "idempotency-key-reused",
+                "this Idempotency-Key was used with a different request body",
+              );
+            }
+            return { replay: claim.response as { slug: string; operationId: string } };
+          }
+        }
+        const tenant = await insertTenant(tx, { spec, resolved, source, state: "provisioning" });
+        if (!tenant) {
+          throw new DomainError(
+            "conflict",
+            "tenant-exists",
+            `tenant "${spec.slug}" already exists`,
+          );
+        }
+        const operation = await createOperation(tx, tenant, "signup");
+        if (idempotencyKey) {
+          await completeIdempotencyKey(tx, idempotencyKey, 202, {
+            slug: tenant.slug,
+            operationId: operation.id,
+          });
+        }
+        return { accepted: { tenant, operation } };
+      });
+      if (outcome.replay) {
+        const { slug, operationId } = outcome.replay;
+        const tenant = await getTenant(pool, slug);
+        const operation = await getOperation(pool, operationId);
+        if (!tenant || !operation)
+          throw new DomainError("not-found", "tenant-not-found", "tenant not found");
+        return { tenant, operation, replayed: true };
+      }
+      return { ...(await runInline(outcome.accepted)), replayed: false };
+    },
+
+    /**
+     * Quota, lifecycle and tier changes. A change that would move data (database or
+     * storage placement) is refused until data moves are supported.
+     */
+    async change(slug: string, patch: TenantPatch): Promise<Accepted> {
+      const accepted = await inTransaction(pool, async (tx) => {
+        const tenant = await getTenant(tx, slug, { forUpdate: true });
+        if (!tenant || tenant.state === "deleted") {
+          throw new DomainError("not-found", "tenant-not-found", `tenant "${slug}" not found`);
+        }
+        if (tenant.state === "offboarding") {
+          throw new DomainError(
+            "conflict",
+            "tenant-offboarding",
+            `tenant "${slug}" is being offboarded`,
+          );
+        }
+        const next: Record<string, unknown> = { ...tenant.spec };
+        if (patch.name !== undefined) next.name = patch.name;
+        if (patch.tier !== undefined) next.tier = patch.tier;
+        if (patch.overrides !== undefined) next.overrides = patch.overrides;
+        if (patch.lifecycle !== undefined) next.lifecycle = patch.lifecycle;
+        if (patch.quotas !== undefined) next.quotas = { ...tenant.spec.quotas, ...patch.quotas };
+        const { spec, resolved } = validateSpec(next, deps.tiers());
+        for (const layer of ["database", "storage"] as const) {
+          if (resolved.layers[layer] !== tenant.resolved.layers[layer]) {
+            throw new DomainError(
+              "unsupported",
+              "data-move-unsupported",
+              `moving ${layer} from "${tenant.resolved.layers[layer]}" to "${resolved.layers[layer]}" needs a data move, ` +
+                "which this version does not perform yet; the tenant is unchanged",
+            );
+          }
+        }
+        await updateTenant(tx, slug, {
+          spec,
+          resolved,
+          state: tenant.state === "active" ? "updating" : tenant.state,
+        });
+        const updated = (await getTenant(tx, slug))!;
+        const operation = await createOperation(tx, updated, "update", { patch });
+        return { tenant: updated, operation };
+      });
+      return runInline(accepted);
+    },
+
+    /** Offboards: destroy dedicated infrastructure, purge pooled data, keep the proof. */
+    async offboard(slug: string): Promise<Accepted> {
+      const accepted = await inTransaction(pool, async (tx) => {
+        const tenant = await getTenant(tx, slug, { forUpdate: true });
+        if (!tenant || tenant.state === "deleted") {
+          throw new DomainError("not-found", "tenant-not-found", `tenant "${slug}" not found`);
+        }
+        const pending = (await openOperations(tx, slug)).find((op) => op.kind === "offboard");
+        if (pending) return { tenant, operation: pending };
+        await updateTenant(tx, slug, { state: "offboarding" });
+        const updated = (await getTenant(tx, slug))!;
+        return { tenant: updated, operation: await createOperation(tx, updated, "offboard") };
+      });
+      return runInline(accepted);
+    },
+  };
+}
+
+export type TenantService = ReturnType<typeof createTenantService>;
+
+export interface TenantPatch {
+  readonly name?: string;
+  readonly tier?: string;
+  readonly overrides?: TenantFile["overrides"];
+  readonly lifecycle?: TenantFile["lifecycle"];
+  readonly quotas?: TenantFile["quotas"];
+}
+
+/** JSON with sorted keys, so equal bodies hash equally whatever their key order. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${stableJson((value as Record<string, unknown>)[key])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}

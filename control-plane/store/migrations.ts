@@ -1,0 +1,103 @@
+/**
+ * Control-plane schema, versioned. Applied under an advisory lock so several service or
+ * worker processes starting together apply each migration exactly once.
+ */
+import type pg from "pg";
+
+export const SCHEMA = "control_plane";
+
+const MIGRATIONS: readonly { readonly id: number; readonly sql: string }[] = [
+  {
+    id: 1,
+    sql: `
+      CREATE TABLE control_plane.tenants (
+        slug        text PRIMARY KEY,
+        name        text NOT NULL,
+        tier        text NOT NULL,
+        source      text NOT NULL CHECK (source IN ('catalog', 'api')),
+        spec        jsonb NOT NULL,
+        resolved    jsonb NOT NULL,
+        state       text NOT NULL CHECK (state IN ('provisioning', 'active', 'updating', 'suspended',
+                                                   'offboarding', 'failed', 'deleted')),
+        routing     jsonb,
+        last_error  text,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        updated_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE control_plane.operations (
+        id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        tenant_slug  text NOT NULL REFERENCES control_plane.tenants (slug),
+        kind         text NOT NULL CHECK (kind IN ('signup', 'update', 'offboard')),
+        tier         text NOT NULL,
+        state        text NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+        attempts     int NOT NULL DEFAULT 0,
+        input        jsonb NOT NULL DEFAULT '{}',
+        result       jsonb,
+        error        text,
+        created_at   timestamptz NOT NULL DEFAULT now(),
+        started_at   timestamptz,
+        finished_at  timestamptz
+      );
+      CREATE INDEX operations_tenant ON control_plane.operations (tenant_slug, created_at);
+      CREATE TABLE control_plane.operation_events (
+        id            bigserial PRIMARY KEY,
+        operation_id  uuid NOT NULL REFERENCES control_plane.operations (id),
+        at            timestamptz NOT NULL DEFAULT now(),
+        type          text NOT NULL,
+        data          jsonb NOT NULL
+      );
+      CREATE INDEX operation_events_op ON control_plane.operation_events (operation_id, id);
+      CREATE TABLE control_plane.idempotency_keys (
+        key           text PRIMARY KEY,
+        request_hash  text NOT NULL,
+        status        int NOT NULL,
+        response      jsonb NOT NULL,
+        created_at    timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE control_plane.deletion_reports (
+        operation_id  uuid PRIMARY KEY REFERENCES control_plane.operations (id),
+        tenant_slug   text NOT NULL,
+        report        jsonb NOT NULL,
+        created_at    timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
+];
+
+export async function migrateControlPlane(pool: pg.Pool): Promise<number[]> {
+  const client = await pool.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock(hashtext('tenancy:control-plane:migrate'))");
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${SCHEMA}.schema_migrations (id int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const done = new Set(
+      (await client.query<{ id: number }>(`SELECT id FROM ${SCHEMA}.schema_migrations`)).rows.map(
+        (r) => r.id,
+      ),
+    );
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.id)) continue;
+      await client.query("BEGIN");
+      try {
+        await client.query(migration.sql);
+        await client.query(`INSERT INTO ${SCHEMA}.schema_migrations (id) VALUES ($1)`, [
+          migration.id,
+        ]);
+        await client.query("COMMIT");
+        applied.push(migration.id);
+      } catch (error) {
+        await client.query("ROLLBACK");
+        throw error;
+      }
+    }
+    return applied;
+  } finally {
+    await client
+      .query("SELECT pg_advisory_unlock(hashtext('tenancy:control-plane:migrate'))")
+      .catch(() => undefined);
+    client.release();
+  }
+}

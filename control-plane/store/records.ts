@@ -1,0 +1,54 @@
+/** Rows of the control-plane store, as the rest of the control plane sees them. */
+import type { ResolvedTenant, TenantFile } from "../../catalog/index.ts";
+
+export const TENANT_STATES = [
+  "provisioning",
+  "active",
+  "updating",
+  "suspended",
+  "offboarding",
+  "failed",
+  "deleted",
+] as const;
+export type TenantState = (typeof TENANT_STATES)[number];
+
+export const OPERATION_KINDS = ["signup", "update", "offboard"] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+export type OperationState = "queued" | "running" | "succeeded" | "failed";
+
+export interface TenantRecord {
+  readonly slug: string;
+  readonly name: string;
+  readonly tier: string;
+  readonly source: "catalog" | "api";
+  readonly spec: TenantFile;
+  readonly resolved: ResolvedTenant;
+  readonly state: TenantState;
+  readonly routing: unknown;
+  readonly lastError: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface OperationRecord {
+  readonly id: string;
+  readonly tenantSlug: string;
+  readonly kind: OperationKind;
+  readonly tier: string;
+  readonly state: OperationState;
+  readonly attempts: number;
+  readonly input: unknown;
+  readonly result: unknown;
+  readonly error: string | null;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+}
+
+export interface OperationEvent {
+  readonly id: number;
+  readonly operationId: string;
+  readonly at: string;
+  readonly type: string;
+  readonly data: unknown;
+}

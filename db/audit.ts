@@ -1,0 +1,54 @@
+/**
+ * Audit of a database holding tenant data. Read-only; every finding names the object and the
+ * fix. `tenancy db audit` exits 1 when the report is not clean.
+ */
+import type { AuditFinding, AuditReport } from "./auditFindings.ts";
+import { crossSchemaFindings, functionFindings, roleFindings, viewFindings } from "./auditRoles.ts";
+import { keyFindings, policyFindings, tableFindings } from "./auditTables.ts";
+import { DEFAULT_ROLE_PREFIX, managedRoles, tenantRoleLikePattern } from "./identifiers.ts";
+import { listTenantTables } from "./tenantTables.ts";
+import type { Queryable } from "./transaction.ts";
+
+export type { AuditFinding, AuditReport, FindingCode } from "./auditFindings.ts";
+export { formatFinding } from "./auditFindings.ts";
+
+export interface AuditOptions {
+  /** Prefix of the managed roles. @default "tenancy" */
+  readonly rolePrefix?: string;
+  /** Only tables in these schemas. @default every non-system schema except `tenancy` */
+  readonly schemas?: readonly string[];
+  /**
+   * The application role audited in this database. A dedicated tenant database passes its
+   * tenant role. @default `<rolePrefix>_app`
+   */
+  readonly appRole?: string;
+}
+
+/** Audits the connected database. */
+export async function auditDatabase(
+  client: Queryable,
+  options: AuditOptions = {},
+): Promise<AuditReport> {
+  const prefix = options.rolePrefix ?? DEFAULT_ROLE_PREFIX;
+  const appRole = options.appRole ?? managedRoles(prefix).app;
+  const tenantRoles = (
+    await client.query<{ rolname: string }>(
+      "SELECT rolname FROM pg_catalog.pg_roles WHERE rolname LIKE $1 ORDER BY 1",
+      [tenantRoleLikePattern(prefix)],
+    )
+  ).rows
+    .map((r) => r.rolname)
+    .filter((r) => r !== appRole);
+  const roles = [appRole, ...tenantRoles];
+  const tables = await listTenantTables(client, options.schemas);
+  const findings: AuditFinding[] = [
+    ...tables.flatMap(tableFindings),
+    ...(await policyFindings(client, tables)),
+    ...(await keyFindings(client, tables)),
+    ...(await viewFindings(client, roles)),
+    ...(await functionFindings(client, roles)),
+    ...(await roleFindings(client, roles, tables)),
+    ...(await crossSchemaFindings(client, prefix, tenantRoles)),
+  ];
+  return { clean: findings.length === 0, tables: tables.length, roles, findings };
+}

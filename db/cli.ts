@@ -1,0 +1,246 @@
+/**
+ * `tenancy db bootstrap | protect | audit | migrate | purge`: the command-line face of the
+ * PostgreSQL isolation layer. The lead's CLI delegates `tenancy db ...` here.
+ *
+ * Exit codes: 0 success, 1 audit findings or a failed operation, 2 usage error.
+ * Errors are one line on stderr, never a stack trace.
+ */
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { auditDatabase, formatFinding } from "./audit.ts";
+import { bootstrapDatabase } from "./bootstrap.ts";
+import { assertSchemaName } from "./identifiers.ts";
+import { migrateAll } from "./migrations/migrateAll.ts";
+import type { MigrateSummary } from "./migrations/migrateSchemas.ts";
+import { DEFAULT_MIGRATIONS_DIR, loadMigrationDirectory } from "./migrations/migrationSet.ts";
+import { protectDatabase } from "./protect.ts";
+import { purgeTenant, type PurgeReport } from "./purge.ts";
+import { errorMessage, redactUrl, withClient } from "./transaction.ts";
+
+export interface DbCommandIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const DB_USAGE = `usage: tenancy db <command> [--database-url URL] [--json] [options]
+
+commands:
+  bootstrap   create managed roles, platform schema, registry, grants (idempotent)
+              passwords: env TENANCY_APP_PASSWORD, TENANCY_AUDIT_PASSWORD (kept when unset)
+  protect     enable + force RLS, write the tenant policy and tenant_id index [--schema S]...
+  audit       report isolation defects; exit 1 when there is any [--schema S]...
+  migrate     apply tenant migrations to the shared schema, every tenant_* schema and every
+              dedicated database [--migrations DIR] [--concurrency N] [--no-dedicated]
+  purge       offboard a tenant and verify nothing remains --tenant SLUG [--tenant-id UUID]
+
+options:
+  --database-url URL     superuser URL of the control database (default: env DATABASE_URL)
+  --role-prefix P        prefix of the managed roles (default: tenancy)
+  --database-prefix P    prefix of dedicated tenant databases (default: tenant)
+  --shared-schema S      schema of pooled application tables (default: app)
+  --json                 machine-readable output
+`;
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  "database-url": { type: "string" },
+  json: { type: "boolean", default: false },
+  schema: { type: "string", multiple: true },
+  "role-prefix": { type: "string" },
+  "database-prefix": { type: "string" },
+  "shared-schema": { type: "string" },
+  migrations: { type: "string" },
+  concurrency: { type: "string" },
+  "no-dedicated": { type: "boolean", default: false },
+  tenant: { type: "string" },
+  "tenant-id": { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+type Values = ReturnType<typeof parse>["values"];
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+/** Runs `tenancy db <argv...>`; returns the exit code. */
+export async function runDbCommand(argv: string[], io: DbCommandIo): Promise<number> {
+  let command: string | undefined;
+  try {
+    let parsed: ReturnType<typeof parse>;
+    try {
+      parsed = parse(argv);
+    } catch (error) {
+      throw new UsageError(errorMessage(error));
+    }
+    const { values, positionals } = parsed;
+    command = positionals[0];
+    if (values.help || command === "help") {
+      io.stdout(DB_USAGE);
+      return 0;
+    }
+    if (!command) throw new UsageError("missing command");
+    if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
+    const url = values["database-url"] ?? process.env.DATABASE_URL;
+    if (!url) throw new UsageError("no database: pass --database-url URL or set DATABASE_URL");
+    try {
+      new URL(url);
+    } catch {
+      throw new UsageError(`--database-url is not a URL: ${redactUrl(url)}`);
+    }
+    const handler = COMMANDS[command];
+    if (!handler) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    return await handler(url, values, io);
+  } catch (error) {
+    const where = command ? `tenancy db ${command}` : "tenancy db";
+    io.stderr(`${where}: error: ${oneLine(errorMessage(error))}\n`);
+    if (error instanceof UsageError) {
+      io.stderr(DB_USAGE.split("\n")[0] + "\n");
+      return 2;
+    }
+    return 1;
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+type Handler = (url: string, values: Values, io: DbCommandIo) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, Handler>> = {
+  async bootstrap(url, values, io) {
+    const result = await withClient(pg, url, (client) =>
+      bootstrapDatabase(client, {
+        ...common(values),
+        ...optional("appPassword", process.env.TENANCY_APP_PASSWORD),
+        ...optional("auditPassword", process.env.TENANCY_AUDIT_PASSWORD),
+      }),
+    );
+    if (values.json) {
+      io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    } else {
+      io.stdout(
+        `bootstrapped ${redactUrl(url)}\n` +
+          `  owner role: ${result.roles.owner}\n  app role:   ${result.roles.app}\n` +
+          `  audit role: ${result.roles.audit}\n  schemas:    ${result.platformSchema}, ${result.sharedSchema}\n` +
+          `  created:    ${result.createdRoles.join(", ") || "nothing (already bootstrapped)"}\n`,
+      );
+    }
+    return 0;
+  },
+
+  async protect(url, values, io) {
+    const report = await withClient(pg, url, (client) => protectDatabase(client, schemas(values)));
+    if (values.json) {
+      io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      for (const table of report.tables) {
+        const what = table.skipped
+          ? `skipped: ${table.skipped}`
+          : table.actions.join(", ") || "already protected";
+        io.stdout(`${table.table}: ${what}\n`);
+      }
+      io.stdout(`protected ${report.tables.length} tables, changed ${report.changed}\n`);
+    }
+    return report.tables.some((t) => t.skipped) ? 1 : 0;
+  },
+
+  async audit(url, values, io) {
+    const report = await withClient(pg, url, (client) =>
+      auditDatabase(client, { ...common(values), ...schemas(values) }),
+    );
+    if (values.json) {
+      io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      for (const finding of report.findings) io.stdout(`${formatFinding(finding)}\n`);
+      io.stdout(
+        report.clean
+          ? `audit clean: ${report.tables} tenant tables, roles ${report.roles.join(", ")}\n`
+          : `${report.findings.length} findings in ${report.tables} tenant tables\n`,
+      );
+    }
+    return report.clean ? 0 : 1;
+  },
+
+  async migrate(url, values, io) {
+    const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+      throw new UsageError(`--concurrency must be an integer 1..64, got ${values.concurrency}`);
+    }
+    const migrations = await loadMigrationDirectory(values.migrations ?? DEFAULT_MIGRATIONS_DIR);
+    const summary = await migrateAll({
+      url,
+      migrations,
+      concurrency,
+      dedicated: !values["no-dedicated"],
+      ...common(values),
+    });
+    io.stdout(values.json ? `${JSON.stringify(summary, null, 2)}\n` : formatMigrate(summary));
+    return summary.failed > 0 ? 1 : 0;
+  },
+
+  async purge(url, values, io) {
+    if (!values.tenant) throw new UsageError("purge needs --tenant SLUG");
+    let report: PurgeReport;
+    try {
+      report = await purgeTenant({
+        adminUrl: url,
+        slug: values.tenant,
+        ...optional("tenantId", values["tenant-id"]),
+        ...optional("rolePrefix", values["role-prefix"]),
+        ...optional("databasePrefix", values["database-prefix"]),
+      });
+    } catch (error) {
+      const partial = (error as { report?: PurgeReport }).report;
+      if (partial && values.json) io.stdout(`${JSON.stringify(partial, null, 2)}\n`);
+      throw error;
+    }
+    if (values.json) {
+      io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      for (const t of report.tables) {
+        io.stdout(`${t.table}: deleted ${t.deleted}, remaining ${t.remaining}\n`);
+      }
+      for (const o of report.objects) {
+        io.stdout(
+          `${o.kind} ${o.name}: ${o.removed ? "removed" : "absent"}, remaining ${o.remaining}\n`,
+        );
+      }
+      io.stdout(`purge of ${report.slug} verified by ${report.verifiedBy}\n`);
+    }
+    return 0;
+  },
+};
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+function common(values: Values): { rolePrefix?: string; sharedSchema?: string } {
+  return {
+    ...optional("rolePrefix", values["role-prefix"]),
+    ...optional("sharedSchema", values["shared-schema"]),
+  };
+}
+
+function schemas(values: Values): { schemas?: string[] } {
+  const list = values.schema?.map((s) => assertSchemaName(s));
+  return list && list.length > 0 ? { schemas: list } : {};
+}
+
+function formatMigrate(summary: MigrateSummary): string {
+  const lines = summary.results
+    .filter((r) => r.status !== "up-to-date")
+    .map((r) =>
+      r.status === "applied"
+        ? `${r.database}.${r.schema}: applied ${r.applied.join(", ")}`
+        : `${r.database}.${r.schema}: ${r.status}${r.error ? `: ${r.error}` : ""}`,
+    );
+  lines.push(
+    `${summary.schemas} schemas: ${summary.applied} migrated, ${summary.upToDate} up to date, ` +
+      `${summary.failed} failed, ${summary.notStarted} not started (${summary.durationMs} ms)`,
+  );
+  return `${lines.join("\n")}\n`;
+}

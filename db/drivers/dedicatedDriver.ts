@@ -1,0 +1,71 @@
+/**
+ * Dedicated placement (silo on the local target): a database of the tenant's own on the same
+ * server, bootstrapped and protected like the shared one, reachable only by the tenant role
+ * (and the audit role). On AWS the database would be an instance of its own; the SQL is the same.
+ */
+import pg from "pg";
+import { bootstrapDatabase } from "../bootstrap.ts";
+import { quoteIdent } from "../identifiers.ts";
+import { migrateSchemas } from "../migrations/migrateSchemas.ts";
+import { registerTenant } from "../registry.ts";
+import { inTransaction, withClient, withDatabaseName } from "../transaction.ts";
+import { generatePassword, routingFor, type DriverContext } from "./driverContext.ts";
+import { lockTenant } from "./schemaDriver.ts";
+import { ensureTenantRole } from "./tenantRole.ts";
+import type { ProvisionResult, TenantDatabaseSpec } from "./types.ts";
+
+/** Creates (or completes) a dedicated-database tenant. */
+export async function createDedicatedTenant(
+  context: DriverContext,
+  spec: TenantDatabaseSpec,
+): Promise<ProvisionResult> {
+  const names = context.names(spec.slug);
+  const password = spec.password ?? generatePassword();
+  const row = await withClient(pg, context.adminUrl, async (client) => {
+    const registered = await inTransaction(client, async () => {
+      await lockTenant(client, spec.slug);
+      const result = await registerTenant(client, {
+        ...(spec.tenantId === undefined ? {} : { id: spec.tenantId }),
+        slug: spec.slug,
+        mode: "dedicated",
+        schemaName: context.sharedSchema,
+        roleName: names.role,
+        databaseName: names.database,
+        dbConnections: spec.quotas.dbConnections,
+        statementTimeoutMs: spec.quotas.statementTimeoutMs,
+      });
+      await ensureTenantRole(client, names.role, context.sharedSchema, spec.quotas, password);
+      return result;
+    });
+    const exists = await client.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [
+      names.database,
+    ]);
+    if (exists.rows.length === 0) {
+      // template0: never connected to, so concurrent creations cannot collide on it.
+      await client.query(
+        `CREATE DATABASE ${quoteIdent(names.database)} OWNER ${quoteIdent(context.roles.owner)} TEMPLATE template0`,
+      );
+    }
+    return registered;
+  });
+  const databaseUrl = withDatabaseName(context.adminUrl, names.database);
+  await withClient(pg, databaseUrl, (client) =>
+    bootstrapDatabase(client, {
+      rolePrefix: context.rolePrefix,
+      sharedSchema: context.sharedSchema,
+      applicationRoles: [names.role],
+      registry: false,
+      revokePublicConnect: true,
+    }),
+  );
+  const summary = await migrateSchemas({
+    url: databaseUrl,
+    schemas: [context.sharedSchema],
+    migrations: await context.migrations(),
+    rolePrefix: context.rolePrefix,
+    concurrency: 1,
+  });
+  const failure = summary.results.find((r) => r.status === "failed");
+  if (failure) throw new Error(`tenant ${spec.slug}: ${failure.error ?? "migration failed"}`);
+  return { routing: routingFor(context, row), password };
+}

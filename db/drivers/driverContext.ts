@@ -1,0 +1,93 @@
+/** Options resolved once for all drivers: names, server address, migration set. */
+import { randomBytes } from "node:crypto";
+import {
+  DEFAULT_DATABASE_PREFIX,
+  DEFAULT_ROLE_PREFIX,
+  DEFAULT_SHARED_SCHEMA,
+  assertPrefix,
+  assertSchemaName,
+  managedRoles,
+  tenantDatabaseName,
+  tenantRoleName,
+  tenantSchemaName,
+  type ManagedRoles,
+} from "../identifiers.ts";
+import {
+  DEFAULT_MIGRATIONS_DIR,
+  loadMigrationDirectory,
+  type TenantMigration,
+} from "../migrations/migrationSet.ts";
+import type { RegistryRow } from "../registry.ts";
+import { redactUrl } from "../transaction.ts";
+import type { DriverOptions, TenantRouting } from "./types.ts";
+
+export interface DriverContext {
+  readonly adminUrl: string;
+  readonly rolePrefix: string;
+  readonly databasePrefix: string;
+  readonly sharedSchema: string;
+  readonly roles: ManagedRoles;
+  readonly host: string;
+  readonly port: number;
+  /** The control database (holds the registry and pooled tenants). */
+  readonly controlDatabase: string;
+  migrations(): Promise<readonly TenantMigration[]>;
+  names(slug: string): { schema: string; role: string; database: string };
+}
+
+/** Resolves driver options; throws on an unusable admin URL or prefix. */
+export function driverContext(options: DriverOptions): DriverContext {
+  let url: URL;
+  try {
+    url = new URL(options.adminUrl);
+  } catch {
+    throw new Error(`invalid admin database URL ${redactUrl(options.adminUrl)}`);
+  }
+  const controlDatabase = decodeURIComponent(url.pathname.slice(1)) || "postgres";
+  const rolePrefix = assertPrefix(options.rolePrefix ?? DEFAULT_ROLE_PREFIX, "role prefix");
+  const databasePrefix = assertPrefix(
+    options.databasePrefix ?? DEFAULT_DATABASE_PREFIX,
+    "database prefix",
+  );
+  let loaded: Promise<readonly TenantMigration[]> | undefined;
+  return {
+    adminUrl: options.adminUrl,
+    rolePrefix,
+    databasePrefix,
+    sharedSchema: assertSchemaName(options.sharedSchema ?? DEFAULT_SHARED_SCHEMA),
+    roles: managedRoles(rolePrefix),
+    host: url.hostname,
+    port: Number(url.port || 5432),
+    controlDatabase,
+    migrations: () =>
+      options.migrations
+        ? Promise.resolve(options.migrations)
+        : (loaded ??= loadMigrationDirectory(DEFAULT_MIGRATIONS_DIR)),
+    names: (slug) => ({
+      schema: tenantSchemaName(slug),
+      role: tenantRoleName(rolePrefix, slug),
+      database: tenantDatabaseName(databasePrefix, slug),
+    }),
+  };
+}
+
+/** The routing record of a registered tenant. */
+export function routingFor(context: DriverContext, row: RegistryRow): TenantRouting {
+  return {
+    slug: row.slug,
+    tenantId: row.id,
+    mode: row.mode,
+    host: context.host,
+    port: context.port,
+    database: row.databaseName,
+    schema: row.schemaName,
+    role: row.roleName,
+    searchPath: [row.schemaName],
+    quotas: { dbConnections: row.dbConnections, statementTimeoutMs: row.statementTimeoutMs },
+  };
+}
+
+/** A random password for a tenant role (24 bytes, URL-safe). */
+export function generatePassword(): string {
+  return randomBytes(24).toString("base64url");
+}

@@ -1,0 +1,98 @@
+/**
+ * Schema placement (bridge): a schema `tenant_<slug>` in the shared database, owned by the
+ * owner role, usable only by the tenant's own login role, which has a CONNECTION LIMIT and a
+ * statement_timeout. Tenant migrations are applied and the tables protected.
+ */
+import pg from "pg";
+import { grantApplicationAccess } from "../bootstrap.ts";
+import { quoteIdent } from "../identifiers.ts";
+import { migrateSchemas } from "../migrations/migrateSchemas.ts";
+import { findTenant, registerTenant, updateTenantQuotas } from "../registry.ts";
+import { inTransaction, withClient, type Queryable } from "../transaction.ts";
+import { generatePassword, routingFor, type DriverContext } from "./driverContext.ts";
+import { assertRegisteredAs } from "./poolDriver.ts";
+import { applyTenantRoleQuotas, ensureTenantRole } from "./tenantRole.ts";
+import type { ProvisionResult, TenantDatabaseSpec } from "./types.ts";
+
+/** Creates (or completes) a schema tenant. */
+export async function createSchemaTenant(
+  context: DriverContext,
+  spec: TenantDatabaseSpec,
+): Promise<ProvisionResult> {
+  const names = context.names(spec.slug);
+  const password = spec.password ?? generatePassword();
+  const row = await withClient(pg, context.adminUrl, (client) =>
+    inTransaction(client, async () => {
+      await lockTenant(client, spec.slug);
+      const registered = await registerTenant(client, {
+        ...(spec.tenantId === undefined ? {} : { id: spec.tenantId }),
+        slug: spec.slug,
+        mode: "schema",
+        schemaName: names.schema,
+        roleName: names.role,
+        databaseName: context.controlDatabase,
+        dbConnections: spec.quotas.dbConnections,
+        statementTimeoutMs: spec.quotas.statementTimeoutMs,
+      });
+      await ensureTenantRole(client, names.role, names.schema, spec.quotas, password);
+      await client.query(
+        `GRANT CONNECT ON DATABASE ${quoteIdent(context.controlDatabase)} TO ${quoteIdent(names.role)}`,
+      );
+      const schema = quoteIdent(names.schema);
+      await client.query(
+        `CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${quoteIdent(context.roles.owner)}`,
+      );
+      await client.query(`REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC`);
+      await grantApplicationAccess(client, context.roles.owner, names.schema, [names.role]);
+      return registered;
+    }),
+  );
+  const summary = await migrateSchemas({
+    url: context.adminUrl,
+    schemas: [names.schema],
+    migrations: await context.migrations(),
+    rolePrefix: context.rolePrefix,
+    concurrency: 1,
+  });
+  const failure = summary.results.find((r) => r.status === "failed");
+  if (failure) throw new Error(`tenant ${spec.slug}: ${failure.error ?? "migration failed"}`);
+  return { routing: routingFor(context, row), password };
+}
+
+/** Applies new quotas (and a new password when given) to a schema or dedicated tenant. */
+export async function updateTenantWithRole(
+  context: DriverContext,
+  spec: TenantDatabaseSpec,
+): Promise<ProvisionResult> {
+  return withClient(pg, context.adminUrl, (client) =>
+    inTransaction(client, async () => {
+      await lockTenant(client, spec.slug);
+      await assertRegisteredAs(client, spec.slug, spec.mode);
+      const current = await findTenant(client, spec.slug);
+      if (!current) throw new Error(`tenant ${spec.slug} is not registered`);
+      await applyTenantRoleQuotas(client, current.roleName, spec.quotas);
+      if (spec.password !== undefined) {
+        await ensureTenantRole(
+          client,
+          current.roleName,
+          current.schemaName,
+          spec.quotas,
+          spec.password,
+        );
+      }
+      const row = await updateTenantQuotas(client, spec.slug, spec.quotas);
+      return {
+        routing: routingFor(context, row),
+        ...(spec.password === undefined ? {} : { password: spec.password }),
+      };
+    }),
+  );
+}
+
+/** Serialises provisioning of one tenant (per database). */
+export async function lockTenant(client: Queryable, slug: string): Promise<void> {
+  await client.query(
+    "SELECT pg_advisory_xact_lock(pg_catalog.hashtext('tenancy.tenant'), pg_catalog.hashtext($1))",
+    [slug],
+  );
+}

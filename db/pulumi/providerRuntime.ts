@@ -1,0 +1,172 @@
+/**
+ * What the TenantDatabase dynamic provider does, as plain functions over plain objects. The
+ * provider (./tenantDatabase.ts) loads this module at run time inside Pulumi's provider
+ * process; nothing here is captured by closure serialization.
+ */
+import { createTenantDatabaseDriver } from "../drivers/index.ts";
+import { parseTenantDatabaseSpec, type TenantDatabaseSpec } from "../drivers/types.ts";
+import {
+  DEFAULT_DATABASE_PREFIX,
+  DEFAULT_ROLE_PREFIX,
+  DEFAULT_SHARED_SCHEMA,
+} from "../identifiers.ts";
+import { loadMigrationDirectory } from "../migrations/migrationSet.ts";
+import type { PurgeReport } from "../purge.ts";
+
+/** Resolved inputs of a TenantDatabase (what the engine passes the provider). */
+export interface TenantDatabaseInputs {
+  /** Superuser URL of the control database (secret). */
+  readonly adminUrl: string;
+  readonly slug: string;
+  readonly mode: TenantDatabaseSpec["mode"];
+  readonly quotas: TenantDatabaseSpec["quotas"];
+  readonly tenantId?: string;
+  readonly password?: string;
+  readonly rolePrefix?: string;
+  readonly databasePrefix?: string;
+  readonly sharedSchema?: string;
+  /** Directory of tenant migrations. @default the shipped set */
+  readonly migrationsDir?: string;
+}
+
+/** State (outputs) of a TenantDatabase: the inputs plus the routing record and password. */
+export interface TenantDatabaseOutputs extends TenantDatabaseInputs {
+  readonly tenantId: string;
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly schema: string;
+  readonly role: string;
+  readonly searchPath: string[];
+  /** Tenant role password (schema/dedicated); absent for pooled tenants. Secret. */
+  readonly password?: string;
+}
+
+export interface DiffOutcome {
+  readonly changes: boolean;
+  readonly replaces: string[];
+  readonly stables: string[];
+  readonly deleteBeforeReplace: boolean;
+}
+
+const REPLACING = ["slug", "mode", "rolePrefix", "databasePrefix", "sharedSchema"] as const;
+const DEFAULTS: Partial<Record<keyof TenantDatabaseInputs, string>> = {
+  rolePrefix: DEFAULT_ROLE_PREFIX,
+  databasePrefix: DEFAULT_DATABASE_PREFIX,
+  sharedSchema: DEFAULT_SHARED_SCHEMA,
+};
+
+function valueOf(inputs: TenantDatabaseInputs, key: keyof TenantDatabaseInputs): unknown {
+  return inputs[key] ?? DEFAULTS[key];
+}
+
+/**
+ * Quota, password, admin URL or migration changes update in place; a slug, mode, prefix or
+ * (explicit) tenant id change replaces the tenant database — deleting the old one first,
+ * since both would claim the same registry slug.
+ */
+export function diffTenantDatabase(
+  olds: TenantDatabaseOutputs,
+  news: TenantDatabaseInputs,
+): DiffOutcome {
+  const replaces: string[] = REPLACING.filter((k) => valueOf(olds, k) !== valueOf(news, k));
+  if (news.tenantId !== undefined && news.tenantId !== olds.tenantId) replaces.push("tenantId");
+  const updated =
+    JSON.stringify(olds.quotas) !== JSON.stringify(news.quotas) ||
+    (news.password !== undefined && news.password !== olds.password) ||
+    olds.adminUrl !== news.adminUrl ||
+    olds.migrationsDir !== news.migrationsDir;
+  return {
+    changes: replaces.length > 0 || updated,
+    replaces,
+    stables:
+      replaces.length > 0
+        ? []
+        : ["tenantId", "host", "port", "database", "schema", "role", "searchPath"],
+    deleteBeforeReplace: true,
+  };
+}
+
+/** Validation failures for `check`. */
+export function checkTenantDatabase(
+  news: TenantDatabaseInputs,
+): { property: string; reason: string }[] {
+  const failures: { property: string; reason: string }[] = [];
+  if (typeof news.adminUrl !== "string" || !/^postgres(ql)?:\/\//.test(news.adminUrl)) {
+    failures.push({ property: "adminUrl", reason: "must be a postgres:// URL" });
+  }
+  try {
+    parseTenantDatabaseSpec(specOf(news));
+  } catch (error) {
+    failures.push({ property: "spec", reason: (error as Error).message });
+  }
+  return failures;
+}
+
+function specOf(inputs: TenantDatabaseInputs, password?: string): TenantDatabaseSpec {
+  return {
+    slug: inputs.slug,
+    mode: inputs.mode,
+    quotas: inputs.quotas,
+    ...(inputs.tenantId === undefined ? {} : { tenantId: inputs.tenantId }),
+    ...(password === undefined ? {} : { password }),
+  };
+}
+
+async function driverFor(inputs: TenantDatabaseInputs) {
+  return createTenantDatabaseDriver({
+    adminUrl: inputs.adminUrl,
+    ...(inputs.rolePrefix === undefined ? {} : { rolePrefix: inputs.rolePrefix }),
+    ...(inputs.databasePrefix === undefined ? {} : { databasePrefix: inputs.databasePrefix }),
+    ...(inputs.sharedSchema === undefined ? {} : { sharedSchema: inputs.sharedSchema }),
+    ...(inputs.migrationsDir === undefined
+      ? {}
+      : { migrations: await loadMigrationDirectory(inputs.migrationsDir) }),
+  });
+}
+
+function outputsOf(
+  inputs: TenantDatabaseInputs,
+  result: Awaited<ReturnType<Awaited<ReturnType<typeof driverFor>>["create"]>>,
+  password: string | undefined,
+): TenantDatabaseOutputs {
+  const r = result.routing;
+  return {
+    ...inputs,
+    tenantId: r.tenantId,
+    host: r.host,
+    port: r.port,
+    database: r.database,
+    schema: r.schema,
+    role: r.role,
+    searchPath: [...r.searchPath],
+    ...(password === undefined ? {} : { password }),
+  };
+}
+
+/** Creates the tenant database; the id is `<mode>/<slug>`. */
+export async function createTenantDatabase(
+  inputs: TenantDatabaseInputs,
+): Promise<{ id: string; outs: TenantDatabaseOutputs }> {
+  const driver = await driverFor(inputs);
+  const result = await driver.create(specOf(inputs, inputs.password));
+  return { id: `${inputs.mode}/${inputs.slug}`, outs: outputsOf(inputs, result, result.password) };
+}
+
+/** Applies quota/password changes in place. */
+export async function updateTenantDatabase(
+  olds: TenantDatabaseOutputs,
+  news: TenantDatabaseInputs,
+): Promise<{ outs: TenantDatabaseOutputs }> {
+  const driver = await driverFor(news);
+  const newPassword =
+    news.password !== undefined && news.password !== olds.password ? news.password : undefined;
+  const result = await driver.update({ ...specOf(news, newPassword), tenantId: olds.tenantId });
+  return { outs: outputsOf(news, result, result.password ?? olds.password) };
+}
+
+/** Offboards the tenant (purge with proof); throws when anything remains. */
+export async function deleteTenantDatabase(olds: TenantDatabaseOutputs): Promise<PurgeReport> {
+  const driver = await driverFor(olds);
+  return driver.delete({ slug: olds.slug, tenantId: olds.tenantId });
+}

@@ -1,0 +1,277 @@
+/**
+ * Offboarding with proof. Removes everything a tenant has — its rows in every tenant table of
+ * the control database (deleted as the owner role under the tenant's own context: nothing is
+ * bypassed silently), its schema, its dedicated database, its login role and its registry
+ * row — then verifies as the audit role, with row security switched off so that a hidden row
+ * would raise an error rather than be filtered, that nothing remains. Idempotent.
+ */
+import pg from "pg";
+import { TENANT_CONTEXT_SETTING } from "./contextSql.ts";
+import {
+  DEFAULT_DATABASE_PREFIX,
+  DEFAULT_ROLE_PREFIX,
+  assertTenantId,
+  assertTenantSlug,
+  managedRoles,
+  quoteIdent,
+  tenantDatabaseName,
+  tenantRoleName,
+  tenantSchemaName,
+} from "./identifiers.ts";
+import { findTenant, unregisterTenant } from "./registry.ts";
+import { listTenantTables, type TenantTable } from "./tenantTables.ts";
+import { errorMessage, inTransaction, withClient, type Queryable } from "./transaction.ts";
+
+export interface PurgeOptions {
+  /** Superuser URL of the control database. */
+  readonly adminUrl: string;
+  readonly slug: string;
+  /** Needed only when the tenant is no longer registered and rows may remain. */
+  readonly tenantId?: string;
+  /** @default "tenancy" */
+  readonly rolePrefix?: string;
+  /** @default "tenant" */
+  readonly databasePrefix?: string;
+}
+
+export interface PurgedTable {
+  /** `schema.table`. */
+  readonly table: string;
+  /** Rows deleted by this run (rows removed by ON DELETE CASCADE count on their parent). */
+  readonly deleted: number;
+  /** Rows of the tenant found by the audit role afterwards: must be 0. */
+  readonly remaining: number;
+}
+
+export interface PurgedObject {
+  readonly kind: "schema" | "role" | "database" | "registry";
+  readonly name: string;
+  /** Whether this run removed it (false: it was already gone). */
+  readonly removed: boolean;
+  /** Whether the audit role still finds it afterwards: must be false. */
+  readonly remaining: boolean;
+}
+
+export interface PurgeReport {
+  readonly slug: string;
+  readonly tenantId?: string;
+  readonly tables: readonly PurgedTable[];
+  readonly objects: readonly PurgedObject[];
+  /** True when the audit role found no row and no object of the tenant. */
+  readonly verified: boolean;
+  /** The role that verified. */
+  readonly verifiedBy: string;
+}
+
+/** Purges a tenant and verifies; throws when verification finds anything left. */
+export async function purgeTenant(options: PurgeOptions): Promise<PurgeReport> {
+  const slug = assertTenantSlug(options.slug);
+  const prefix = options.rolePrefix ?? DEFAULT_ROLE_PREFIX;
+  const roles = managedRoles(prefix);
+  const names = {
+    schema: tenantSchemaName(slug),
+    role: tenantRoleName(prefix, slug),
+    database: tenantDatabaseName(options.databasePrefix ?? DEFAULT_DATABASE_PREFIX, slug),
+  };
+  return withClient(pg, options.adminUrl, async (client) => {
+    const registered = await findTenant(client, slug).catch(() => undefined);
+    const tenantId = registered?.id ?? (options.tenantId && assertTenantId(options.tenantId));
+    const removed = new Map<string, boolean>();
+
+    removed.set("database", await dropDatabase(client, names.database, names.role));
+    const deleted = await inTransaction(client, async () => {
+      const counts = tenantId
+        ? await deleteRows(client, roles.owner, tenantId)
+        : new Map<string, number>();
+      const schema = await client.query(
+        "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+        [names.schema],
+      );
+      if (schema.rows.length > 0) {
+        await client.query(`DROP SCHEMA ${quoteIdent(names.schema)} CASCADE`);
+      }
+      removed.set("schema", schema.rows.length > 0);
+      removed.set("role", await dropRole(client, names.role));
+      removed.set("registry", registered ? await unregisterTenant(client, slug) : false);
+      return counts;
+    });
+
+    const proof = await verify(client, roles.audit, tenantId, names, slug);
+    const tables = proof.tables.map((t) => ({
+      table: t.table,
+      deleted: deleted.get(t.table) ?? 0,
+      remaining: t.remaining,
+    }));
+    const objects: PurgedObject[] = (["database", "schema", "role", "registry"] as const).map(
+      (kind) => ({
+        kind,
+        name: kind === "registry" ? slug : names[kind],
+        removed: removed.get(kind) ?? false,
+        remaining: proof.objects[kind],
+      }),
+    );
+    const verified = tables.every((t) => t.remaining === 0) && objects.every((o) => !o.remaining);
+    const report: PurgeReport = {
+      slug,
+      ...(tenantId ? { tenantId } : {}),
+      tables,
+      objects,
+      verified,
+      verifiedBy: roles.audit,
+    };
+    if (!verified) {
+      const left = [
+        ...tables.filter((t) => t.remaining > 0).map((t) => `${t.remaining} rows in ${t.table}`),
+        ...objects.filter((o) => o.remaining).map((o) => `${o.kind} ${o.name}`),
+      ];
+      throw Object.assign(
+        new Error(`purge of tenant ${slug} incomplete: ${left.join(", ")} remain`),
+        { report },
+      );
+    }
+    return report;
+  });
+}
+
+/** Deletes the tenant's rows from every tenant table, children before parents. */
+async function deleteRows(
+  client: Queryable,
+  owner: string,
+  tenantId: string,
+): Promise<Map<string, number>> {
+  const tables = orderChildrenFirst(await listTenantTables(client), await foreignKeys(client));
+  await client.query(`SET LOCAL ROLE ${quoteIdent(owner)}`);
+  await client.query("SELECT pg_catalog.set_config($1, $2, true)", [
+    TENANT_CONTEXT_SETTING,
+    tenantId,
+  ]);
+  const counts = new Map<string, number>();
+  for (const table of tables) {
+    try {
+      const { rowCount } = await client.query(`DELETE FROM ${table.quoted} WHERE tenant_id = $1`, [
+        tenantId,
+      ]);
+      counts.set(table.display, rowCount ?? 0);
+    } catch (error) {
+      throw new Error(
+        `purge: deleting from ${table.display} as ${owner} failed: ${errorMessage(error)}`,
+      );
+    }
+  }
+  await client.query("RESET ROLE");
+  return counts;
+}
+
+async function foreignKeys(client: Queryable): Promise<{ child: number; parent: number }[]> {
+  const { rows } = await client.query<{ child: number; parent: number }>(
+    `SELECT conrelid::int AS child, confrelid::int AS parent FROM pg_catalog.pg_constraint
+      WHERE contype = 'f' AND conrelid <> confrelid`,
+  );
+  return rows;
+}
+
+/** Topological order: a table referencing another comes first. Cycles keep input order. */
+export function orderChildrenFirst(
+  tables: readonly TenantTable[],
+  edges: readonly { child: number; parent: number }[],
+): TenantTable[] {
+  const ordered: TenantTable[] = [];
+  const visiting = new Set<number>();
+  const done = new Set<number>();
+  const byOid = new Map(tables.map((t) => [t.oid, t]));
+  const visit = (table: TenantTable): void => {
+    if (done.has(table.oid) || visiting.has(table.oid)) return;
+    visiting.add(table.oid);
+    for (const edge of edges) {
+      const child = byOid.get(edge.child);
+      if (edge.parent === table.oid && child) visit(child);
+    }
+    visiting.delete(table.oid);
+    done.add(table.oid);
+    ordered.push(table);
+  };
+  tables.forEach(visit);
+  return ordered;
+}
+
+async function dropDatabase(client: Queryable, database: string, role: string): Promise<boolean> {
+  const { rows } = await client.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [
+    database,
+  ]);
+  if (rows.length === 0) return false;
+  await client.query(
+    "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE usename = $1",
+    [role],
+  );
+  await client.query(`DROP DATABASE ${quoteIdent(database)} WITH (FORCE)`);
+  return true;
+}
+
+async function dropRole(client: Queryable, role: string): Promise<boolean> {
+  const { rows } = await client.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", [
+    role,
+  ]);
+  if (rows.length === 0) return false;
+  await client.query(
+    "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE usename = $1",
+    [role],
+  );
+  await client.query(`DROP OWNED BY ${quoteIdent(role)}`);
+  try {
+    await client.query(`DROP ROLE ${quoteIdent(role)}`);
+  } catch (error) {
+    throw new Error(
+      `purge: cannot drop role ${role}: ${errorMessage(error)} (it still has privileges in another database; run DROP OWNED BY there)`,
+    );
+  }
+  return true;
+}
+
+interface Proof {
+  tables: { table: string; remaining: number }[];
+  objects: Record<PurgedObject["kind"], boolean>;
+}
+
+/** Counts what is left, as the audit role with row_security = off (errors instead of filtering). */
+async function verify(
+  client: Queryable,
+  audit: string,
+  tenantId: string | undefined,
+  names: { schema: string; role: string; database: string },
+  slug: string,
+): Promise<Proof> {
+  return inTransaction(client, async () => {
+    await client.query("SET TRANSACTION READ ONLY");
+    await client.query(`SET LOCAL ROLE ${quoteIdent(audit)}`);
+    await client.query("SET LOCAL row_security = off");
+    const tables: Proof["tables"] = [];
+    for (const table of await listTenantTables(client)) {
+      if (!tenantId) {
+        tables.push({ table: table.display, remaining: 0 });
+        continue;
+      }
+      const { rows } = await client.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${table.quoted} WHERE tenant_id = $1`,
+        [tenantId],
+      );
+      tables.push({ table: table.display, remaining: Number(rows[0]?.n ?? 0) });
+    }
+    const { rows } = await client.query<Proof["objects"]>(
+      `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1) AS schema,
+              EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $2) AS role,
+              EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $3) AS database,
+              false AS registry`,
+      [names.schema, names.role, names.database],
+    );
+    const objects = rows[0];
+    if (!objects) throw new Error("purge verification returned no row");
+    const registry = await client.query<{ ok: boolean }>(
+      "SELECT to_regclass('tenancy.tenants') IS NOT NULL AS ok",
+    );
+    if (registry.rows[0]?.ok) {
+      const row = await findTenant(client, slug);
+      objects.registry = row !== undefined;
+    }
+    return { tables, objects };
+  });
+}

@@ -1,0 +1,102 @@
+/**
+ * `withTenant`: the only way application code should touch tenant data.
+ *
+ * ```ts
+ * const orders = await withTenant(pool, tenantId, async (client) => {
+ *   const { rows } = await client.query("SELECT * FROM orders WHERE status = $1", ["open"]);
+ *   return rows; // only this tenant's rows: RLS adds the filter
+ * });
+ * ```
+ *
+ * It checks a connection out, opens a transaction, sets `app.tenant_id` with
+ * `set_config('app.tenant_id', $1, true)` (transaction-local, like SET LOCAL), runs `fn`,
+ * then COMMITs (or ROLLBACKs when `fn` throws) and releases the connection. In the same round
+ * trip as the COMMIT/ROLLBACK it also clears any session-level value `fn` may have set, so
+ * nothing survives to the next user of the connection — also under PgBouncer transaction
+ * pooling, where the next user may be another application instance.
+ */
+import type pg from "pg";
+import { TENANT_CONTEXT_SETTING } from "./contextSql.ts";
+
+export interface WithTenantOptions {
+  /**
+   * Statement timeout for this transaction (`SET LOCAL statement_timeout`), e.g. the pooled
+   * tenant's quota. @default the role's setting
+   */
+  readonly statementTimeoutMs?: number;
+}
+
+/** Thrown when the transaction could not be committed (e.g. `fn` swallowed a SQL error). */
+export class TenantTransactionAbortedError extends Error {
+  override readonly name = "TenantTransactionAbortedError";
+}
+
+const CLEAR = `SELECT pg_catalog.set_config('${TENANT_CONTEXT_SETTING}', '', false)`;
+
+/**
+ * Runs `fn` in a transaction whose tenant context is `tenantId`; always ends the transaction
+ * and releases the connection. Returns what `fn` returns, after a successful COMMIT.
+ *
+ * @param pool a pool (or anything that hands out pg clients) connected as a role subject to
+ *   RLS — the application role or a tenant role, never an owner or superuser.
+ * @param tenantId the tenant's uuid from the registry (taken from a verified token, never
+ *   from a request body). An empty id is refused.
+ * @throws TenantTransactionAbortedError when the transaction was aborted inside `fn` and
+ *   `fn` still returned normally; the error `fn` threw otherwise.
+ */
+export async function withTenant<T>(
+  pool: Pick<pg.Pool, "connect">,
+  tenantId: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  options: WithTenantOptions = {},
+): Promise<T> {
+  if (typeof tenantId !== "string" || tenantId.length === 0) {
+    throw new TypeError("withTenant: tenantId must be a non-empty string");
+  }
+  const timeout = options.statementTimeoutMs;
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1)) {
+    throw new TypeError(`withTenant: invalid statementTimeoutMs ${timeout}`);
+  }
+  const client = await pool.connect();
+  let healthy = false;
+  try {
+    await client.query("BEGIN");
+    if (timeout === undefined) {
+      await client.query("SELECT pg_catalog.set_config($1, $2, true)", [
+        TENANT_CONTEXT_SETTING,
+        tenantId,
+      ]);
+    } else {
+      await client.query(
+        "SELECT pg_catalog.set_config($1, $2, true), pg_catalog.set_config('statement_timeout', $3, true)",
+        [TENANT_CONTEXT_SETTING, tenantId, `${timeout}ms`],
+      );
+    }
+    let result: T;
+    try {
+      result = await fn(client);
+    } catch (error) {
+      await finish(client, "ROLLBACK");
+      healthy = true;
+      throw error;
+    }
+    const committed = await finish(client, "COMMIT");
+    healthy = true;
+    if (!committed) {
+      throw new TenantTransactionAbortedError(
+        "withTenant: the transaction was aborted by an error inside fn and has been rolled back",
+      );
+    }
+    return result;
+  } finally {
+    // A connection whose state we could not restore is destroyed, never reused.
+    client.release(healthy ? undefined : true);
+  }
+}
+
+/** Ends the transaction and clears the session-level context in one round trip. */
+async function finish(client: pg.PoolClient, verb: "COMMIT" | "ROLLBACK"): Promise<boolean> {
+  const results = (await client.query(`${verb}; ${CLEAR}`)) as unknown as pg.QueryResult[];
+  const first = Array.isArray(results) ? results[0] : undefined;
+  return verb === "ROLLBACK" || first?.command === "COMMIT";
+}

@@ -1,0 +1,72 @@
+/** Transactions on a single connection, and small helpers shared by the db modules. */
+import type pg from "pg";
+
+/** A connection that can run queries (a pg.Client or a checked-out pg.PoolClient). */
+export type Queryable = Pick<pg.ClientBase, "query">;
+
+/**
+ * Runs `fn` inside BEGIN/COMMIT on `client`, rolling back when it throws. The client must not
+ * be inside a transaction already.
+ */
+export async function inTransaction<T>(client: Queryable, fn: () => Promise<T>): Promise<T> {
+  await client.query("BEGIN");
+  try {
+    const result = await fn();
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Runs `fn` with a fresh client on `url`, always closing it. */
+export async function withClient<T>(
+  pgModule: typeof pg,
+  url: string,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pgModule.Client({ connectionString: url });
+  await client.connect().catch((error: unknown) => {
+    throw new Error(`cannot connect to ${redactUrl(url)}: ${errorMessage(error)}`);
+  });
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "<unparsable database URL>";
+  }
+}
+
+/** The message of any thrown value. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    return error.message || (error as { code?: string }).code || error.name;
+  }
+  return String(error);
+}
+
+/** The same URL pointing at another database. */
+export function withDatabaseName(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}
+
+/** Whether the connected role is a superuser. */
+export async function isSuperuser(client: Queryable): Promise<boolean> {
+  const { rows } = await client.query<{ su: boolean }>(
+    "SELECT rolsuper AS su FROM pg_catalog.pg_roles WHERE rolname = current_user",
+  );
+  return rows[0]?.su === true;
+}
