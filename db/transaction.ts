@@ -37,6 +37,44 @@ export async function withClient<T>(
   }
 }
 
+const pools = new Map<string, pg.Pool>();
+
+/**
+ * Runs `fn` with a client from a process-wide pool on `url` (created on first use; idle
+ * connections close after 10 s and never keep the process alive). For hot paths such as
+ * pooled signups, where opening a connection would cost more than the work. `fn` must leave
+ * no session state behind (use transactions and SET LOCAL).
+ */
+export async function withPooledClient<T>(
+  pgModule: typeof pg,
+  url: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  let pool = pools.get(url);
+  if (!pool) {
+    pool = new pgModule.Pool({
+      connectionString: url,
+      max: 8,
+      idleTimeoutMillis: 10_000,
+      allowExitOnIdle: true,
+    });
+    pool.on("error", () => undefined); // an idle connection closed by the server is simply dropped
+    pools.set(url, pool);
+  }
+  const client = await pool.connect().catch((error: unknown) => {
+    throw new Error(`cannot connect to ${redactUrl(url)}: ${errorMessage(error)}`);
+  });
+  let broken = false;
+  try {
+    return await fn(client);
+  } catch (error) {
+    broken = true;
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
 /** `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages. */
 export function redactUrl(url: string): string {
   try {

@@ -90,8 +90,10 @@ export function createExecutor(deps: ExecutorDeps) {
       throw new Error(`operation ${operation.id}: tenant ${operation.tenantSlug} is missing`);
     const resolved = tenant.resolved;
     const resumed = operation.state === "running";
-    await setOperationState(db, operation.id, "running");
-    await appendEvent(db, operation.id, "started", { attempt: operation.attempts + 1, resumed });
+    await atomically(db, async () => {
+      await setOperationState(db, operation.id, "running");
+      await appendEvent(db, operation.id, "started", { attempt: operation.attempts + 1, resumed });
+    });
     const observer = {
       onOutput: (line: string) =>
         void appendEvent(db, operation.id, "log", { line }).catch(() => undefined),
@@ -110,20 +112,21 @@ export function createExecutor(deps: ExecutorDeps) {
     };
     try {
       if (resumed) await provisioner.recover(resolved);
-      let result: unknown;
       if (operation.kind === "offboard") {
         const { report } = await provisioner.remove(resolved, observer);
-        await saveDeletionReport(db, operation.id, tenant.slug, report);
-        await updateTenant(db, tenant.slug, { state: "deleted", routing: null, lastError: null });
-        result = { report };
+        await atomically(db, async () => {
+          await saveDeletionReport(db, operation.id, tenant.slug, report);
+          await updateTenant(db, tenant.slug, { state: "deleted", routing: null, lastError: null });
+          await finish(db, operation.id, { report });
+        });
       } else {
         const { routing } = await provisioner.apply(resolved, observer);
         const state = resolved.lifecycle === "suspended" ? "suspended" : "active";
-        await updateTenant(db, tenant.slug, { state, routing, lastError: null });
-        result = { routing };
+        await atomically(db, async () => {
+          await updateTenant(db, tenant.slug, { state, routing, lastError: null });
+          await finish(db, operation.id, { routing });
+        });
       }
-      await setOperationState(db, operation.id, "succeeded", { result });
-      await appendEvent(db, operation.id, "succeeded", result);
       listener?.finished?.(
         { ...operation, state: "succeeded" },
         "succeeded",
@@ -134,16 +137,20 @@ export function createExecutor(deps: ExecutorDeps) {
       const reason = error instanceof StackOperationError ? error.reason : errorMessage(error);
       const retryable = error instanceof StackOperationError && error.retryable;
       if (retryable && operation.attempts + 1 < maxAttempts) {
-        await setOperationState(db, operation.id, "queued", { error: reason });
-        await appendEvent(db, operation.id, "retrying", {
-          reason,
-          attempt: operation.attempts + 1,
+        await atomically(db, async () => {
+          await setOperationState(db, operation.id, "queued", { error: reason });
+          await appendEvent(db, operation.id, "retrying", {
+            reason,
+            attempt: operation.attempts + 1,
+          });
         });
         throw new RetryLater(reason);
       }
-      await setOperationState(db, operation.id, "failed", { error: reason });
-      await updateTenant(db, tenant.slug, { state: "failed", lastError: reason });
-      await appendEvent(db, operation.id, "failed", { reason });
+      await atomically(db, async () => {
+        await setOperationState(db, operation.id, "failed", { error: reason });
+        await updateTenant(db, tenant.slug, { state: "failed", lastError: reason });
+        await appendEvent(db, operation.id, "failed", { reason });
+      });
       listener?.finished?.(
         { ...operation, state: "failed" },
         "failed",
@@ -184,6 +191,23 @@ export function createExecutor(deps: ExecutorDeps) {
 }
 
 export type Executor = ReturnType<typeof createExecutor>;
+
+async function finish(db: Queryable, operationId: string, result: unknown): Promise<void> {
+  await setOperationState(db, operationId, "succeeded", { result });
+  await appendEvent(db, operationId, "succeeded", result);
+}
+
+/** One commit (one WAL flush) for a state transition and its event. */
+async function atomically(db: Queryable, work: () => Promise<void>): Promise<void> {
+  await db.query("BEGIN");
+  try {
+    await work();
+    await db.query("COMMIT");
+  } catch (error) {
+    await db.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

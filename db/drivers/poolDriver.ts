@@ -4,7 +4,7 @@
  */
 import pg from "pg";
 import { findTenant, registerTenant, updateTenantQuotas } from "../registry.ts";
-import { inTransaction, withClient } from "../transaction.ts";
+import { inTransaction, withClient, withPooledClient } from "../transaction.ts";
 import { routingFor, type DriverContext } from "./driverContext.ts";
 import type { ProvisionResult, TenantDatabaseSpec } from "./types.ts";
 
@@ -13,7 +13,7 @@ export async function createPooledTenant(
   context: DriverContext,
   spec: TenantDatabaseSpec,
 ): Promise<ProvisionResult> {
-  return withClient(pg, context.adminUrl, (client) =>
+  return withPooledClient(pg, context.adminUrl, (client) =>
     inTransaction(client, async () => {
       const row = await registerTenant(client, {
         ...(spec.tenantId === undefined ? {} : { id: spec.tenantId }),
