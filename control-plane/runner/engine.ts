@@ -21,6 +21,8 @@ export interface EngineSettings {
   /** Environment for every engine invocation (backend, passphrase, no downloads). */
   readonly env: Readonly<Record<string, string>>;
   readonly projectDir: string;
+  /** Stack workspaces and the generated passphrase live here. */
+  readonly stateDir: string;
   readonly backendUrl: string;
 }
 
@@ -83,6 +85,7 @@ export async function engineSettings(options: EngineOptions = {}): Promise<Engin
   return {
     command,
     projectDir: PROJECT_DIR,
+    stateDir,
     backendUrl,
     env: {
       PULUMI_BACKEND_URL: backendUrl,

@@ -12,6 +12,7 @@ import { StackOperationError, toStackError } from "./errors.ts";
 import { KeyedMutex } from "./keyedMutex.ts";
 import { PreviewCollector, type TenantPreview } from "./previewSummary.ts";
 import { parseRoutingRecord, type RoutingRecord } from "./routing.ts";
+import { stackWorkspace } from "./workspace.ts";
 
 export function stackNameOf(slug: string): string {
   return `tenant-${slug}`;
@@ -93,7 +94,7 @@ export class TenantStackRunner {
       let stack: Stack;
       try {
         stack = await LocalWorkspace.selectStack(
-          this.workspaceArgs(stackName),
+          await this.workspaceArgs(stackName),
           this.workspaceOptions(),
         );
       } catch (error) {
@@ -111,7 +112,7 @@ export class TenantStackRunner {
     const stackName = stackNameOf(slug);
     try {
       const stack = await LocalWorkspace.selectStack(
-        this.workspaceArgs(stackName),
+        await this.workspaceArgs(stackName),
         this.workspaceOptions(),
       );
       await stack.cancel();
@@ -128,7 +129,7 @@ export class TenantStackRunner {
     const stackName = stackNameOf(slug);
     try {
       const stack = await LocalWorkspace.selectStack(
-        this.workspaceArgs(stackName),
+        await this.workspaceArgs(stackName),
         this.workspaceOptions(),
       );
       const outputs = await stack.outputs();
@@ -147,7 +148,7 @@ export class TenantStackRunner {
     const stackName = stackNameOf(tenant.slug);
     return this.serialized(stackName, async () => {
       const stack = await LocalWorkspace.createOrSelectStack(
-        this.workspaceArgs(stackName),
+        await this.workspaceArgs(stackName),
         this.workspaceOptions(),
       );
       await stack.setAllConfig(this.options.configFor(tenant));
@@ -172,8 +173,9 @@ export class TenantStackRunner {
     });
   }
 
-  private workspaceArgs(stackName: string) {
-    return { stackName, workDir: this.options.engine.projectDir };
+  private async workspaceArgs(stackName: string) {
+    const { stateDir, projectDir } = this.options.engine;
+    return { stackName, workDir: await stackWorkspace(stateDir, projectDir, stackName) };
   }
 
   private workspaceOptions() {
