@@ -2,14 +2,16 @@
  * The control plane as the CLI runs it: embedded (or DATABASE_URL) PostgreSQL, the local
  * target, the Pulumi engine when one is available. Shared by serve, worker and reconcile.
  */
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { mkdirSync, openSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { formatDiagnostic, loadCatalog, type Catalog } from "../catalog/index.ts";
 import { startControlPlane, type ControlPlane } from "../control-plane/controlPlane.ts";
 import { keptSecret } from "../control-plane/keptSecret.ts";
 import { localDatabases, STATE_DIR, type LocalDatabases } from "../control-plane/localDefaults.ts";
-import { engineSettings, EngineUnavailableError } from "../control-plane/runner/engine.ts";
+import { pulumiRoot, PROJECT_DIR } from "../control-plane/runner/engine.ts";
+import { lazyStackRunner } from "../control-plane/runner/lazyRunner.ts";
 import { localStackConfig } from "../control-plane/runner/stackConfig.ts";
-import { TenantStackRunner } from "../control-plane/runner/tenantStacks.ts";
 import type { CliIo } from "./io.ts";
 
 export interface LocalControlPlane {
@@ -32,21 +34,22 @@ export async function openLocalControlPlane(
   const databases: LocalDatabases = await localDatabases();
   const token =
     process.env.TENANCY_API_TOKEN ?? (await keptSecret(join(STATE_DIR, "state", "api-token")));
-  let runner: TenantStackRunner | undefined;
-  try {
-    const engine = await engineSettings({ stateDir: join(STATE_DIR, "state") });
-    runner = new TenantStackRunner({ engine, configFor: localStackConfig(databases.sharedUrl) });
-  } catch (error) {
-    if (!(error instanceof EngineUnavailableError)) throw error;
-    io.stderr(`note: ${error.message}; bridge and silo tenants fail until it is available\n`);
+  const engine = { stateDir: join(STATE_DIR, "state") };
+  if (!pulumiRoot()) {
+    io.stderr(
+      "note: no Pulumi engine yet; building it in the background (scripts/pulumi/ensure-pulumi.sh, " +
+        `log in ${join(STATE_DIR, "engine-build.log")}); bridge and silo operations wait for it\n`,
+    );
+    startEngineBuild(join(STATE_DIR, "engine-build.log"));
   }
+  const runner = lazyStackRunner(engine, localStackConfig(databases.sharedUrl));
   const { tiers } = loaded.catalog;
   const plane = await startControlPlane({
     controlDatabaseUrl: databases.controlUrl,
     sharedDatabaseUrl: databases.sharedUrl,
     tiers: () => tiers,
     auth: options.insecureOpen ? { insecureOpen: true } : { operatorToken: token },
-    ...(runner ? { runner } : {}),
+    runner,
     concurrency: options.concurrency,
     http: options.http,
   });
@@ -59,6 +62,18 @@ export async function openLocalControlPlane(
       await databases.embedded?.stop();
     },
   };
+}
+
+/** Builds the engine in a detached background process (no-op when `go` is missing). */
+function startEngineBuild(logFile: string): void {
+  mkdirSync(dirname(logFile), { recursive: true });
+  const log = openSync(logFile, "a");
+  const child = spawn("bash", [join(PROJECT_DIR, "scripts", "pulumi", "ensure-pulumi.sh")], {
+    detached: true,
+    stdio: ["ignore", log, log],
+  });
+  child.on("error", () => undefined);
+  child.unref();
 }
 
 /** Resolves when the process is asked to stop. */

@@ -18,7 +18,7 @@ import { createExecutor } from "./jobs/executor.ts";
 import { createProvisioner } from "./jobs/provisioner.ts";
 import { OPERATIONS_QUEUE, startQueue } from "./jobs/queue.ts";
 import { startWorker, type Worker } from "./jobs/worker.ts";
-import type { TenantStackRunner } from "./runner/tenantStacks.ts";
+import type { StackRunner } from "./runner/lazyRunner.ts";
 import { migrateControlPlane } from "./store/migrations.ts";
 import { createTenantService, type TenantService } from "./service/tenantService.ts";
 
@@ -30,7 +30,7 @@ export interface ControlPlaneOptions {
   readonly tiers: () => TiersFile;
   readonly auth: AuthOptions;
   /** Stack runner for bridge/silo tenants; without one they fail with a clear reason. */
-  readonly runner?: TenantStackRunner;
+  readonly runner?: StackRunner;
   /** Operations run in parallel by this process's workers; 0 runs no worker. @default 4 */
   readonly concurrency?: number;
   /** Serve HTTP. @default true */
