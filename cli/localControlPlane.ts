@@ -42,7 +42,7 @@ export async function openLocalControlPlane(
     );
     startEngineBuild(join(STATE_DIR, "engine-build.log"));
   }
-  const runner = lazyStackRunner(engine, localStackConfig(databases.sharedUrl));
+  const runner = lazyStackRunner(engine, localStackConfig({ adminUrl: databases.sharedUrl }));
   const { tiers } = loaded.catalog;
   const plane = await startControlPlane({
     controlDatabaseUrl: databases.controlUrl,

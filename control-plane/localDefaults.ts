@@ -30,8 +30,13 @@ export async function localDatabases(
     await mkdir(dir, { recursive: true, mode: 0o755 });
     const password = await keptSecret(join(STATE_DIR, "postgres-password"));
     const port = Number(env.TENANCY_PG_PORT ?? 54329);
-    embedded = await startEmbeddedPostgres({ dataDir: join(dir, "data"), port, password });
-    serverUrl = embedded.url;
+    const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+    if (await reachable(url)) {
+      serverUrl = url; // another tenancy process (e.g. `npm start`) runs the embedded server
+    } else {
+      embedded = await startEmbeddedPostgres({ dataDir: join(dir, "data"), port, password });
+      serverUrl = embedded.url;
+    }
   }
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
@@ -55,4 +60,16 @@ export async function localDatabases(
     sharedUrl: at("tenancy_shared"),
     ...(embedded ? { embedded } : {}),
   };
+}
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

@@ -47,9 +47,15 @@ export class PreviewCollector {
       if (step.op === "same") this.same++;
       return;
     }
-    const properties = Object.keys(step.detailedDiff ?? {}).length
+    // Providers that report no property diff (dynamic providers cannot) still show which
+    // inputs changed: compare the old and new inputs of the step.
+    const reported = Object.keys(step.detailedDiff ?? {}).length
       ? Object.keys(step.detailedDiff ?? {})
       : (step.diffs ?? []);
+    const properties =
+      reported.length > 0 || (kind !== "update" && kind !== "replace")
+        ? reported
+        : changedPaths(step.old?.inputs ?? {}, step.new?.inputs ?? {});
     this.changes.set(step.urn, {
       kind,
       type: step.type,
@@ -79,6 +85,25 @@ export class PreviewCollector {
       },
     };
   }
+}
+
+/** Dotted paths of leaves that differ between two input objects (secrets compare as opaque). */
+export function changedPaths(before: unknown, after: unknown, prefix = ""): string[] {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (isObject(before) && isObject(after) && !isSecret(before) && !isSecret(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
+      (k) => !k.startsWith("__"),
+    );
+    return keys.flatMap((key) =>
+      changedPaths(before[key], after[key], prefix ? `${prefix}.${key}` : key),
+    );
+  }
+  return JSON.stringify(before) === JSON.stringify(after) ? [] : [prefix || "(value)"];
+}
+
+function isSecret(value: Record<string, unknown>): boolean {
+  return value["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270";
 }
 
 const SYMBOL: Record<ChangeKind, string> = { create: "+", update: "~", replace: "+-", delete: "-" };

@@ -3,7 +3,11 @@ import { ConcurrentUpdateError, StackNotFoundError } from "@pulumi/pulumi/automa
 import { describe, expect, it } from "vitest";
 import { engineReason, toStackError } from "../../control-plane/runner/errors.ts";
 import { KeyedMutex } from "../../control-plane/runner/keyedMutex.ts";
-import { PreviewCollector, previewMarkdown } from "../../control-plane/runner/previewSummary.ts";
+import {
+  changedPaths,
+  PreviewCollector,
+  previewMarkdown,
+} from "../../control-plane/runner/previewSummary.ts";
 
 function step(
   op: string,
@@ -72,6 +76,34 @@ describe("PreviewCollector", () => {
       "**update** `pulumi-nodejs:dynamic:Resource` `acme-db` — `quotas.dbConnections`",
     );
     expect(markdown).not.toContain("<code>quiet</code>");
+  });
+});
+
+describe("changedPaths", () => {
+  it("names the changed leaves, ignoring engine markers, treating secrets as opaque", () => {
+    const secret = (v: string) => ({
+      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+      value: v,
+    });
+    expect(
+      changedPaths(
+        {
+          slug: "a",
+          quotas: { dbConnections: 5, statementTimeoutMs: 10 },
+          adminUrl: secret("x"),
+          __provider: "p1",
+        },
+        {
+          slug: "a",
+          quotas: { dbConnections: 9, statementTimeoutMs: 10 },
+          adminUrl: secret("x"),
+          __provider: "p2",
+        },
+      ),
+    ).toEqual(["quotas.dbConnections"]);
+    expect(changedPaths({ adminUrl: secret("x") }, { adminUrl: secret("y") })).toEqual([
+      "adminUrl",
+    ]);
   });
 });
 

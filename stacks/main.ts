@@ -1,0 +1,20 @@
+/**
+ * Entry point of the Pulumi project (Pulumi.yaml `main`): one project, two kinds of stack.
+ * `platform` / `platform-<region>` run the platform program, `tenant-<slug>` the tenant
+ * program. Configuration is read here (./*\/config.ts) and nowhere below.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { readPlatformConfig } from "./platform/config.ts";
+import { platformProgram } from "./platform/program.ts";
+import { readTenantStackConfig } from "./tenant/config.ts";
+import { tenantProgram } from "./tenant/program.ts";
+import { tenantDatabaseProvisioner } from "./tenant/provisioner.ts";
+
+export default async function main(): Promise<Record<string, unknown>> {
+  const stack = pulumi.getStack();
+  if (stack === "platform" || stack.startsWith("platform-")) {
+    return platformProgram(readPlatformConfig(stack));
+  }
+  const { naming, ...config } = await readTenantStackConfig(stack);
+  return tenantProgram({ ...config, provisioner: tenantDatabaseProvisioner(naming) });
+}

@@ -1,0 +1,93 @@
+/**
+ * Reads the tenant stack's configuration (the only place that does, with the platform's
+ * ./platform/config.ts). The spec comes from `tenancy:tenant` (JSON, set by the control
+ * plane) or, when absent, from the catalog by the stack's slug.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import {
+  formatDiagnostic,
+  loadCatalog,
+  resolveCatalog,
+  type ResolvedTenant,
+} from "../../catalog/index.ts";
+import { TARGETS, type Target } from "../../components/target.ts";
+import type { DatabaseNaming } from "./provisioner.ts";
+import { parseTenantSpec } from "./tenantSpec.ts";
+
+export const TENANT_STACK_PREFIX = "tenant-";
+
+export interface TenantStackConfig {
+  readonly tenant: ResolvedTenant;
+  readonly target: Target;
+  /** `tenancy:platformStack`; default `platform-<region>`. */
+  readonly platformStack?: string;
+  /** `tenancy:databaseUrl` (secret) or DATABASE_URL; the local server, `local` only. */
+  readonly localAdminUrl?: pulumi.Output<string>;
+  /** `tenancy:rolePrefix` / `tenancy:databasePrefix`, passed to the db/ dynamic resource. */
+  readonly naming: DatabaseNaming;
+}
+
+/** The slug of a tenant stack name. */
+export function slugOfStack(stack: string): string {
+  if (!stack.startsWith(TENANT_STACK_PREFIX) || stack.length === TENANT_STACK_PREFIX.length) {
+    throw new Error(
+      `stack "${stack}" is not a tenant stack: tenant stacks are named tenant-<slug>`,
+    );
+  }
+  return stack.slice(TENANT_STACK_PREFIX.length);
+}
+
+export async function readTenantStackConfig(
+  stack: string = pulumi.getStack(),
+): Promise<TenantStackConfig> {
+  const config = new pulumi.Config("tenancy");
+  const slug = slugOfStack(stack);
+  const target = config.get("target") ?? "aws";
+  if (!(TARGETS as readonly string[]).includes(target)) {
+    throw new Error(`config tenancy:target must be one of ${TARGETS.join(", ")}, got "${target}"`);
+  }
+  const json = config.get("tenant");
+  const tenant =
+    json !== undefined
+      ? parseTenantSpec(json)
+      : await tenantFromCatalog(config.get("catalogDir") ?? "tenants", slug);
+  if (tenant.slug !== slug) {
+    throw new Error(
+      `config tenancy:tenant is for "${tenant.slug}" but this stack is tenant-${slug}`,
+    );
+  }
+  const platformStack = config.get("platformStack");
+  const databaseUrl = config.getSecret("databaseUrl") ?? secretFromEnv("DATABASE_URL");
+  const rolePrefix = config.get("rolePrefix");
+  const databasePrefix = config.get("databasePrefix");
+  return {
+    naming: {
+      ...(rolePrefix === undefined ? {} : { rolePrefix }),
+      ...(databasePrefix === undefined ? {} : { databasePrefix }),
+    },
+    tenant,
+    target: target as Target,
+    ...(platformStack === undefined ? {} : { platformStack }),
+    ...(databaseUrl === undefined ? {} : { localAdminUrl: databaseUrl }),
+  };
+}
+
+async function tenantFromCatalog(dir: string, slug: string): Promise<ResolvedTenant> {
+  const loaded = await loadCatalog(dir);
+  if (!loaded.ok) {
+    throw new Error(
+      `catalog ${dir} is invalid:\n${loaded.diagnostics.map(formatDiagnostic).join("\n")}`,
+    );
+  }
+  const tenant = resolveCatalog(loaded.catalog).find((t) => t.slug === slug);
+  if (!tenant)
+    throw new Error(
+      `tenant "${slug}" is not in catalog ${dir}; set tenancy:tenant or add tenants/${slug}.yaml`,
+    );
+  return tenant;
+}
+
+function secretFromEnv(name: string): pulumi.Output<string> | undefined {
+  const value = process.env[name];
+  return value ? pulumi.secret(value) : undefined;
+}

@@ -1,0 +1,72 @@
+/**
+ * The tenant stack program (`tenant-<slug>`), as a function of explicit inputs so that the
+ * Pulumi engine (via ./config.ts) and the offline planner (mock runtime) run the same code.
+ */
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ResolvedTenant } from "../../catalog/index.ts";
+import type { InDatabaseProvisioner } from "../../components/database/inDatabaseProvisioner.ts";
+import { hasOwnRole } from "../../components/database/tenantDatabase.ts";
+import { parsePlatformOutputs } from "../../components/platform/platformOutputs.ts";
+import { taggingTransformation } from "../../components/tagging.ts";
+import type { Target } from "../../components/target.ts";
+import { Tenant } from "../../components/tenant/tenant.ts";
+
+export interface TenantProgramInputs {
+  readonly tenant: ResolvedTenant;
+  readonly target: Target;
+  readonly provisioner: InDatabaseProvisioner;
+  /** Platform stack of the tenant's region (StackReference name); `aws` only. */
+  readonly platformStack?: string;
+  /** Superuser URL of the local server (secret); `local` only. */
+  readonly localAdminUrl?: pulumi.Input<string>;
+}
+
+/** Default platform stack of a region: one platform stack per region. */
+export function platformStackFor(region: string): string {
+  return `platform-${region}`;
+}
+
+export function tenantStackName(slug: string): string {
+  return `tenant-${slug}`;
+}
+
+export async function tenantProgram(inputs: TenantProgramInputs): Promise<Record<string, unknown>> {
+  const { tenant, target } = inputs;
+  pulumi.runtime.registerStackTransformation(taggingTransformation(tenant.tags));
+  let tenantResource: Tenant;
+  if (target === "local") {
+    tenantResource = new Tenant(tenant.slug, {
+      tenant,
+      target,
+      provisioner: inputs.provisioner,
+      ...(inputs.localAdminUrl === undefined ? {} : { localAdminUrl: inputs.localAdminUrl }),
+    });
+  } else {
+    const stackName = inputs.platformStack ?? platformStackFor(tenant.region);
+    const reference = new pulumi.StackReference(stackName);
+    const platform = reference.outputs.apply((outputs) => parsePlatformOutputs(outputs, stackName));
+    const awsProvider = new aws.Provider(`aws-${tenant.region}`, { region: tenant.region });
+    const cluster = new k8s.Provider(`cluster-${tenant.region}`, {
+      kubeconfig: platform.kubeconfig,
+      enableServerSideApply: true,
+      deleteUnreachable: false,
+    });
+    tenantResource = new Tenant(
+      tenant.slug,
+      { tenant, target, provisioner: inputs.provisioner, platform },
+      { providers: [awsProvider, cluster] },
+    );
+  }
+  return {
+    slug: tenant.slug,
+    target,
+    routing: tenantResource.routing,
+    notProvisioned: tenantResource.notProvisioned,
+    // Only tenants with a login role of their own have a password; pooled ones use the app role.
+    ...(hasOwnRole(tenant.layers.database)
+      ? { databasePassword: pulumi.secret(tenantResource.databasePassword) }
+      : {}),
+  };
+}
