@@ -8,13 +8,9 @@
  * Uses DATABASE_URL when set (a superuser URL), else starts an embedded PostgreSQL.
  */
 import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { bootstrapDatabase } from "../db/bootstrap.ts";
-import { startEmbeddedPostgres } from "../db/embeddedPostgres.ts";
 import { migrateSchemas, type MigrateSummary } from "../db/migrations/migrateSchemas.ts";
 import {
   DEFAULT_MIGRATIONS_DIR,
@@ -22,6 +18,7 @@ import {
   loadMigrationDirectory,
 } from "../db/migrations/migrationSet.ts";
 import { withDatabaseName } from "../db/transaction.ts";
+import { benchServer } from "./support.ts";
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +30,7 @@ const SCHEMAS = Number(values.schemas);
 const CONCURRENCY = Number(values.concurrency);
 
 async function main(): Promise<void> {
-  const server = await startServer();
+  const server = await benchServer({ fast: true });
   const suffix = randomBytes(4).toString("hex");
   const database = `bench_migrate_${suffix}`;
   const prefix = `bench_${suffix}`;
@@ -90,20 +87,6 @@ function report(label: string, summary: MigrateSummary, goalMs: number): void {
   if (summary.failed > 0) {
     console.log(summary.results.find((r) => r.status === "failed")?.error);
   }
-}
-
-async function startServer(): Promise<{ url: string; stop(): Promise<void> }> {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
-  const root = await mkdtemp(join(tmpdir(), "tenancy-bench-pg-"));
-  await chmod(root, 0o755);
-  const server = await startEmbeddedPostgres({ dataDir: join(root, "data"), fast: true });
-  return {
-    url: server.url,
-    async stop() {
-      await server.stop({ removeData: true });
-      await rm(root, { recursive: true, force: true });
-    },
-  };
 }
 
 await main();

@@ -9,15 +9,12 @@
  * Uses DATABASE_URL when set (a superuser URL), else starts an embedded PostgreSQL.
  */
 import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { bootstrapDatabase } from "../db/bootstrap.ts";
-import { startEmbeddedPostgres } from "../db/embeddedPostgres.ts";
 import { protectDatabase } from "../db/protect.ts";
 import { withDatabaseName } from "../db/transaction.ts";
+import { benchServer } from "./support.ts";
 
 const { values } = parseArgs({
   options: {
@@ -61,7 +58,7 @@ const QUERIES: readonly Query[] = [
 ];
 
 async function main(): Promise<void> {
-  const server = await startServer();
+  const server = await benchServer({ fast: true });
   const suffix = randomBytes(4).toString("hex");
   const database = `bench_rls_${suffix}`;
   const prefix = `bench_${suffix}`;
@@ -224,20 +221,6 @@ function median(values: readonly number[]): number {
 
 function us(micros: number): string {
   return `${micros.toFixed(0)} µs`;
-}
-
-async function startServer(): Promise<{ url: string; stop(): Promise<void> }> {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
-  const root = await mkdtemp(join(tmpdir(), "tenancy-bench-pg-"));
-  await chmod(root, 0o755);
-  const server = await startEmbeddedPostgres({ dataDir: join(root, "data"), fast: true });
-  return {
-    url: server.url,
-    async stop() {
-      await server.stop({ removeData: true });
-      await rm(root, { recursive: true, force: true });
-    },
-  };
 }
 
 await main();

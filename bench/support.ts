@@ -9,13 +9,19 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** DATABASE_URL when set, otherwise an embedded server in a temp dir (removed on stop). */
-export async function benchServer(): Promise<BenchServer> {
+/**
+ * DATABASE_URL when set, otherwise an embedded server in a temp dir (removed on stop).
+ * `fast` turns fsync off: fine for read benchmarks and DDL, not for commit latency.
+ */
+export async function benchServer(options: { fast?: boolean } = {}): Promise<BenchServer> {
   if (process.env.DATABASE_URL)
     return { url: process.env.DATABASE_URL, stop: async () => undefined };
   const root = await mkdtemp(join(tmpdir(), "tenancy-bench-"));
   await chmod(root, 0o755);
-  const server = await startEmbeddedPostgres({ dataDir: join(root, "data") });
+  const server = await startEmbeddedPostgres({
+    dataDir: join(root, "data"),
+    fast: options.fast ?? false,
+  });
   return {
     url: server.url,
     async stop() {

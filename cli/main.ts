@@ -11,7 +11,7 @@ export const USAGE = `usage: tenancy <command> [options]
 commands:
   catalog validate [dir] [--json]     validate the tenant catalog (default: tenants/)
   catalog schema [--write dir]        JSON Schemas of tenant and tiers files
-  plan [--tenant slug]... [--target aws|local] [--catalog dir] [--json]
+  plan [--tenant slug]... [--target aws|local] [--catalog dir] [--json] [--exact]
                                       resolved isolation of every tenant
   db bootstrap|protect|audit|migrate|purge --database-url URL [--json]
                                       PostgreSQL isolation: roles, RLS, audit, migrations

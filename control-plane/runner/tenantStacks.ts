@@ -4,7 +4,7 @@
  * in this process (KeyedMutex); across processes the engine's lock refuses the second
  * update, which is retried with backoff before it surfaces as a retryable error.
  */
-import type { ConfigMap, EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
+import type { ConfigMap, EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation/index.js";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
 import type { ResolvedTenant } from "../../catalog/index.ts";
 import type { EngineSettings } from "./engine.ts";
@@ -53,9 +53,7 @@ export class TenantStackRunner {
         onEvent: observer.onEvent,
         onOutput: lines(observer.onOutput),
       });
-      const outputs = Object.fromEntries(
-        Object.entries(result.outputs).map(([k, v]) => [k, v.value as unknown]),
-      );
+      const outputs = outputValues(result.outputs);
       return {
         outputs,
         routing: parseRoutingRecord(outputs),
@@ -91,17 +89,8 @@ export class TenantStackRunner {
   async destroy(slug: string, observer: RunObserver = {}): Promise<void> {
     const stackName = stackNameOf(slug);
     await this.serialized(stackName, async () => {
-      let stack: Stack;
-      try {
-        stack = await LocalWorkspace.selectStack(
-          await this.workspaceArgs(stackName),
-          this.workspaceOptions(),
-        );
-      } catch (error) {
-        const mapped = toStackError(stackName, error);
-        if (mapped.kind === "not-found") return; // already gone
-        throw mapped;
-      }
+      const stack = await this.existing(stackName);
+      if (!stack) return; // already gone
       await stack.destroy({ onEvent: observer.onEvent, onOutput: lines(observer.onOutput) });
       await stack.workspace.removeStack(stackName);
     });
@@ -110,15 +99,11 @@ export class TenantStackRunner {
   /** Clears a lock left by a crashed process (the caller knows no update is running). */
   async cancelStaleLock(slug: string): Promise<void> {
     const stackName = stackNameOf(slug);
+    const stack = await this.existing(stackName);
     try {
-      const stack = await LocalWorkspace.selectStack(
-        await this.workspaceArgs(stackName),
-        this.workspaceOptions(),
-      );
-      await stack.cancel();
+      await stack?.cancel();
     } catch (error) {
       const mapped = toStackError(stackName, error);
-      if (mapped.kind === "not-found") return;
       // `cancel` on a stack without a pending update fails; that is the state we want.
       if (!/no update|not currently|there is no/i.test(mapped.reason)) throw mapped;
     }
@@ -127,17 +112,26 @@ export class TenantStackRunner {
   /** Stack outputs as a routing record, without deploying. */
   async routing(slug: string): Promise<RoutingRecord> {
     const stackName = stackNameOf(slug);
+    const stack = await this.existing(stackName);
+    if (!stack) throw new StackOperationError("not-found", stackName, "stack does not exist");
     try {
-      const stack = await LocalWorkspace.selectStack(
+      return parseRoutingRecord(outputValues(await stack.outputs()));
+    } catch (error) {
+      throw toStackError(stackName, error);
+    }
+  }
+
+  /** The existing stack, or undefined when it does not exist. */
+  private async existing(stackName: string): Promise<Stack | undefined> {
+    try {
+      return await LocalWorkspace.selectStack(
         await this.workspaceArgs(stackName),
         this.workspaceOptions(),
       );
-      const outputs = await stack.outputs();
-      return parseRoutingRecord(
-        Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value as unknown])),
-      );
     } catch (error) {
-      throw toStackError(stackName, error);
+      const mapped = toStackError(stackName, error);
+      if (mapped.kind === "not-found") return undefined;
+      throw mapped;
     }
   }
 
@@ -181,6 +175,10 @@ export class TenantStackRunner {
   private workspaceOptions() {
     return { pulumiCommand: this.options.engine.command, envVars: { ...this.options.engine.env } };
   }
+}
+
+function outputValues(outputs: OutputMap): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value as unknown]));
 }
 
 function lines(callback?: (line: string) => void): ((out: string) => void) | undefined {

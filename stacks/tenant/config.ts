@@ -3,6 +3,8 @@
  * ./platform/config.ts). The spec comes from `tenancy:tenant` (JSON, set by the control
  * plane) or, when absent, from the catalog by the stack's slug.
  */
+import { isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import {
   formatDiagnostic,
@@ -50,7 +52,7 @@ export async function readTenantStackConfig(
   const tenant =
     json !== undefined
       ? parseTenantSpec(json)
-      : await tenantFromCatalog(config.get("catalogDir") ?? "tenants", slug);
+      : await tenantFromCatalog(catalogDir(config.get("catalogDir") ?? "tenants"), slug);
   if (tenant.slug !== slug) {
     throw new Error(
       `config tenancy:tenant is for "${tenant.slug}" but this stack is tenant-${slug}`,
@@ -70,6 +72,17 @@ export async function readTenantStackConfig(
     ...(platformStack === undefined ? {} : { platformStack }),
     ...(databaseUrl === undefined ? {} : { localAdminUrl: databaseUrl }),
   };
+}
+
+/** The project root (where Pulumi.yaml is), from this file's place in it. */
+export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * The engine runs the program in its own directory (stacks/), so a relative
+ * `tenancy:catalogDir` is resolved against the project root.
+ */
+export function catalogDir(dir: string): string {
+  return isAbsolute(dir) ? dir : resolve(PROJECT_ROOT, dir);
 }
 
 async function tenantFromCatalog(dir: string, slug: string): Promise<ResolvedTenant> {
