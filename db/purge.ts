@@ -20,7 +20,13 @@ import {
 } from "./identifiers.ts";
 import { findTenant, unregisterTenant } from "./registry.ts";
 import { listTenantTables, type TenantTable } from "./tenantTables.ts";
-import { errorMessage, inTransaction, withClient, type Queryable } from "./transaction.ts";
+import {
+  errorMessage,
+  inTransaction,
+  lockTenantDdl,
+  withClient,
+  type Queryable,
+} from "./transaction.ts";
 
 export interface PurgeOptions {
   /** Superuser URL of the control database. */
@@ -80,6 +86,7 @@ export async function purgeTenant(options: PurgeOptions): Promise<PurgeReport> {
 
     removed.set("database", await dropDatabase(client, names.database, names.role));
     const deleted = await inTransaction(client, async () => {
+      await lockTenantDdl(client);
       const counts = tenantId
         ? await deleteRows(client, roles.owner, tenantId)
         : new Map<string, number>();
@@ -139,7 +146,7 @@ async function deleteRows(
   owner: string,
   tenantId: string,
 ): Promise<Map<string, number>> {
-  const tables = orderChildrenFirst(await listTenantTables(client), await foreignKeys(client));
+  const tables = orderChildrenFirst(await sharedTenantTables(client), await foreignKeys(client));
   await client.query(`SET LOCAL ROLE ${quoteIdent(owner)}`);
   await client.query("SELECT pg_catalog.set_config($1, $2, true)", [
     TENANT_CONTEXT_SETTING,
@@ -148,9 +155,12 @@ async function deleteRows(
   const counts = new Map<string, number>();
   for (const table of tables) {
     try {
-      const { rowCount } = await client.query(`DELETE FROM ${table.quoted} WHERE tenant_id = $1`, [
-        tenantId,
-      ]);
+      const rowCount = await unlessDropped(client, async () => {
+        const result = await client.query(`DELETE FROM ${table.quoted} WHERE tenant_id = $1`, [
+          tenantId,
+        ]);
+        return result.rowCount ?? 0;
+      });
       counts.set(table.display, rowCount ?? 0);
     } catch (error) {
       throw new Error(
@@ -168,6 +178,41 @@ async function foreignKeys(client: Queryable): Promise<{ child: number; parent: 
       WHERE contype = 'f' AND conrelid <> confrelid`,
   );
   return rows;
+}
+
+/**
+ * Tenant tables shared by several tenants: every table with `tenant_id` outside the bridge
+ * tenants' own schemas. A bridge schema belongs to one tenant and goes as a whole (DROP
+ * SCHEMA); touching another tenant's schema from this purge would also take locks on it and
+ * deadlock with that tenant's own offboarding running at the same time.
+ */
+async function sharedTenantTables(client: Queryable): Promise<TenantTable[]> {
+  const probe = tenantSchemaName("ab");
+  const bridgePrefix = probe.slice(0, probe.length - 2); // "tenant_"
+  return (await listTenantTables(client)).filter((table) => !table.schema.startsWith(bridgePrefix));
+}
+
+/**
+ * Runs `work` on one table inside a savepoint; when the table (or its schema) was dropped
+ * after it was listed — another tenant offboarded at the same time — returns undefined: a
+ * table that no longer exists holds no rows. Any other error propagates.
+ */
+async function unlessDropped<T>(client: Queryable, work: () => Promise<T>): Promise<T | undefined> {
+  await client.query("SAVEPOINT purge_table");
+  try {
+    const result = await work();
+    await client.query("RELEASE SAVEPOINT purge_table");
+    return result;
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    const dropped =
+      code === "42P01" ||
+      code === "3F000" ||
+      (code === "XX000" && /could not open relation/.test(message ?? ""));
+    if (!dropped) throw error;
+    await client.query("ROLLBACK TO SAVEPOINT purge_table");
+    return undefined;
+  }
 }
 
 /** Topological order: a table referencing another comes first. Cycles keep input order. */
@@ -245,16 +290,19 @@ async function verify(
     await client.query(`SET LOCAL ROLE ${quoteIdent(audit)}`);
     await client.query("SET LOCAL row_security = off");
     const tables: Proof["tables"] = [];
-    for (const table of await listTenantTables(client)) {
+    for (const table of await sharedTenantTables(client)) {
       if (!tenantId) {
         tables.push({ table: table.display, remaining: 0 });
         continue;
       }
-      const { rows } = await client.query<{ n: string }>(
-        `SELECT count(*) AS n FROM ${table.quoted} WHERE tenant_id = $1`,
-        [tenantId],
-      );
-      tables.push({ table: table.display, remaining: Number(rows[0]?.n ?? 0) });
+      const remaining = await unlessDropped(client, async () => {
+        const { rows } = await client.query<{ n: string }>(
+          `SELECT count(*) AS n FROM ${table.quoted} WHERE tenant_id = $1`,
+          [tenantId],
+        );
+        return Number(rows[0]?.n ?? 0);
+      });
+      tables.push({ table: table.display, remaining: remaining ?? 0 });
     }
     const { rows } = await client.query<Proof["objects"]>(
       `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1) AS schema,

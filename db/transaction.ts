@@ -108,3 +108,13 @@ export async function isSuperuser(client: Queryable): Promise<boolean> {
   );
   return rows[0]?.su === true;
 }
+
+/**
+ * Serializes, per server, the transactions that create or drop tenant roles, schemas and
+ * their grants. PostgreSQL updates the ACLs of shared objects (the database, the shared
+ * schema) in place: two such transactions at once fail with "tuple concurrently updated",
+ * or deadlock. Held until the end of the calling transaction.
+ */
+export async function lockTenantDdl(client: Queryable): Promise<void> {
+  await client.query("SELECT pg_advisory_xact_lock(pg_catalog.hashtext('tenancy.tenant-ddl'))");
+}

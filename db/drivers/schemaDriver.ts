@@ -8,7 +8,7 @@ import { grantApplicationAccess } from "../bootstrap.ts";
 import { quoteIdent } from "../identifiers.ts";
 import { migrateSchemas } from "../migrations/migrateSchemas.ts";
 import { findTenant, registerTenant, updateTenantQuotas } from "../registry.ts";
-import { inTransaction, withClient, type Queryable } from "../transaction.ts";
+import { inTransaction, lockTenantDdl, withClient, type Queryable } from "../transaction.ts";
 import { generatePassword, routingFor, type DriverContext } from "./driverContext.ts";
 import { assertRegisteredAs } from "./poolDriver.ts";
 import { applyTenantRoleQuotas, ensureTenantRole } from "./tenantRole.ts";
@@ -95,4 +95,5 @@ export async function lockTenant(client: Queryable, slug: string): Promise<void>
     "SELECT pg_advisory_xact_lock(pg_catalog.hashtext('tenancy.tenant'), pg_catalog.hashtext($1))",
     [slug],
   );
+  await lockTenantDdl(client);
 }
