@@ -94,19 +94,23 @@ export function createExecutor(deps: ExecutorDeps) {
       await setOperationState(db, operation.id, "running");
       await appendEvent(db, operation.id, "started", { attempt: operation.attempts + 1, resumed });
     });
+    // Engine callbacks arrive while the run is awaited: their events are written one after
+    // the other on the run's connection (never two queries at once), in arrival order, and
+    // flushed before the final transition.
+    let pending: Promise<void> = Promise.resolve();
+    const record = (type: string, data: unknown) => {
+      pending = pending
+        .then(() => appendEvent(db, operation.id, type, data))
+        .catch(() => undefined);
+    };
     const observer = {
-      onOutput: (line: string) =>
-        void appendEvent(db, operation.id, "log", { line }).catch(() => undefined),
+      onOutput: (line: string) => record("log", { line }),
       onEvent: (event: {
         resourcePreEvent?: { metadata: { op: string; urn: string; type: string } };
       }) => {
         const step = event.resourcePreEvent?.metadata;
         if (step && step.op !== "same") {
-          void appendEvent(db, operation.id, "progress", {
-            op: step.op,
-            type: step.type,
-            name: step.urn.split("::").at(-1),
-          }).catch(() => undefined);
+          record("progress", { op: step.op, type: step.type, name: step.urn.split("::").at(-1) });
         }
       },
     };
@@ -114,6 +118,7 @@ export function createExecutor(deps: ExecutorDeps) {
       if (resumed) await provisioner.recover(resolved);
       if (operation.kind === "offboard") {
         const { report } = await provisioner.remove(resolved, observer);
+        await pending;
         await atomically(db, async () => {
           await saveDeletionReport(db, operation.id, tenant.slug, report);
           await updateTenant(db, tenant.slug, { state: "deleted", routing: null, lastError: null });
@@ -121,6 +126,7 @@ export function createExecutor(deps: ExecutorDeps) {
         });
       } else {
         const { routing } = await provisioner.apply(resolved, observer);
+        await pending;
         const state = resolved.lifecycle === "suspended" ? "suspended" : "active";
         await atomically(db, async () => {
           await updateTenant(db, tenant.slug, { state, routing, lastError: null });
@@ -134,6 +140,7 @@ export function createExecutor(deps: ExecutorDeps) {
       );
       return "succeeded";
     } catch (error) {
+      await pending;
       const reason = error instanceof StackOperationError ? error.reason : errorMessage(error);
       const retryable = error instanceof StackOperationError && error.retryable;
       if (retryable && operation.attempts + 1 < maxAttempts) {

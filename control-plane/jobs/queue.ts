@@ -7,6 +7,9 @@ import type { Queryable } from "../store/store.ts";
 
 export const OPERATIONS_QUEUE = "tenant-operations";
 
+/** Delay of the safety-net job of an operation run inline (pooled signups). */
+export const FALLBACK_DELAY_SECONDS = 30;
+
 export interface OperationJob {
   readonly operationId: string;
 }
@@ -45,7 +48,7 @@ export async function enqueueOperation(
   boss: PgBoss,
   tx: Queryable,
   operationId: string,
-  options: { startAfterSeconds?: number } = {},
+  options: { startAfterSeconds?: number; fallback?: boolean } = {},
 ): Promise<void> {
   const db = {
     executeSql: async (text: string, values: unknown[]) => {
@@ -55,6 +58,9 @@ export async function enqueueOperation(
   };
   await boss.send(OPERATIONS_QUEUE, { operationId } satisfies OperationJob, {
     db,
+    // A fallback job (its operation normally runs in the request) waits and yields to real
+    // work, so thousands of pooled signups never delay a bridge deployment.
+    ...(options.fallback ? { priority: -10, startAfter: FALLBACK_DELAY_SECONDS } : {}),
     ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
   });
 }

@@ -88,7 +88,11 @@ export function createTenantService(deps: TenantServiceDeps) {
       tier: tenant.tier,
       input,
     });
-    await enqueueOperation(boss, tx, operation.id);
+    // Inline operations (fully pooled tenants) still get a job: a delayed, low-priority
+    // safety net should the process die before running them.
+    await enqueueOperation(boss, tx, operation.id, {
+      fallback: deps.provisioner.isInline(tenant.resolved),
+    });
     return operation;
   }
 
