@@ -118,3 +118,20 @@ export async function isSuperuser(client: Queryable): Promise<boolean> {
 export async function lockTenantDdl(client: Queryable): Promise<void> {
   await client.query("SELECT pg_advisory_xact_lock(pg_catalog.hashtext('tenancy.tenant-ddl'))");
 }
+
+/**
+ * The same lock as {@link lockTenantDdl}, held at session level for work that spans
+ * several connections and databases (a dedicated tenant: register, create its database,
+ * bootstrap it). Advisory locks are per database, so it is always taken on the control
+ * database's connection. Released when `fn` ends, or with the connection.
+ */
+export async function withTenantDdlLock<T>(client: Queryable, fn: () => Promise<T>): Promise<T> {
+  await client.query("SELECT pg_advisory_lock(pg_catalog.hashtext('tenancy.tenant-ddl'))");
+  try {
+    return await fn();
+  } finally {
+    await client
+      .query("SELECT pg_advisory_unlock(pg_catalog.hashtext('tenancy.tenant-ddl'))")
+      .catch(() => undefined);
+  }
+}

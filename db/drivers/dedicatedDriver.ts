@@ -8,7 +8,7 @@ import { bootstrapDatabase } from "../bootstrap.ts";
 import { quoteIdent } from "../identifiers.ts";
 import { migrateSchemas } from "../migrations/migrateSchemas.ts";
 import { registerTenant } from "../registry.ts";
-import { inTransaction, withClient, withDatabaseName } from "../transaction.ts";
+import { inTransaction, withClient, withDatabaseName, withTenantDdlLock } from "../transaction.ts";
 import { generatePassword, routingFor, type DriverContext } from "./driverContext.ts";
 import { lockTenant } from "./schemaDriver.ts";
 import { ensureTenantRole } from "./tenantRole.ts";
@@ -19,9 +19,22 @@ export async function createDedicatedTenant(
   context: DriverContext,
   spec: TenantDatabaseSpec,
 ): Promise<ProvisionResult> {
+  // Bootstrapping the new database alters cluster-wide roles: serialize with every other
+  // tenant DDL on this server for the whole creation.
+  return withClient(pg, context.adminUrl, (lock) =>
+    withTenantDdlLock(lock, () => createDedicatedTenantLocked(context, spec, lock)),
+  );
+}
+
+/** `client`: the control-database connection holding the DDL lock (advisory locks are reentrant per session). */
+async function createDedicatedTenantLocked(
+  context: DriverContext,
+  spec: TenantDatabaseSpec,
+  client: pg.Client,
+): Promise<ProvisionResult> {
   const names = context.names(spec.slug);
   const password = spec.password ?? generatePassword();
-  const row = await withClient(pg, context.adminUrl, async (client) => {
+  const row = await (async () => {
     const registered = await inTransaction(client, async () => {
       await lockTenant(client, spec.slug);
       const result = await registerTenant(client, {
@@ -47,7 +60,7 @@ export async function createDedicatedTenant(
       );
     }
     return registered;
-  });
+  })();
   const databaseUrl = withDatabaseName(context.adminUrl, names.database);
   await withClient(pg, databaseUrl, (client) =>
     bootstrapDatabase(client, {
