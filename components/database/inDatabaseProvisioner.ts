@@ -4,7 +4,7 @@
  * a Pulumi dynamic resource that wraps the tested SQL drivers of `db/`; the stack program
  * injects it, tests inject an observer. Components never import `db/`.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseMode } from "../../catalog/index.ts";
 
 export interface InDatabaseRequest {
@@ -45,3 +45,26 @@ export type InDatabaseProvisioner = (
   request: InDatabaseRequest,
   opts: pulumi.CustomResourceOptions,
 ) => InDatabaseObjects;
+
+/** The routing outputs of a resource holding in-database objects, as one record. */
+export function routingOf(objects: {
+  readonly [K in keyof InDatabaseRouting]: pulumi.Output<InDatabaseRouting[K]>;
+}): pulumi.Output<InDatabaseRouting> {
+  return pulumi
+    .all([
+      objects.tenantId,
+      objects.host,
+      objects.port,
+      objects.database,
+      objects.schema,
+      objects.role,
+    ])
+    .apply(([tenantId, host, port, database, schema, role]) => ({
+      tenantId,
+      host,
+      port,
+      database,
+      schema,
+      role,
+    }));
+}

@@ -6,9 +6,9 @@
  * test/components/plan.test.ts checks it against the real resource in a plain Node process.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type {
-  InDatabaseProvisioner,
-  InDatabaseRouting,
+import {
+  routingOf,
+  type InDatabaseProvisioner,
 } from "../../components/database/inDatabaseProvisioner.ts";
 import { TENANT_DATABASE_TYPE } from "../tenant/provisioner.ts";
 
@@ -51,22 +51,6 @@ export const plannedProvisioner: InDatabaseProvisioner = (name, request, opts) =
     },
     opts,
   );
-  const routing: pulumi.Output<InDatabaseRouting> = pulumi
-    .all([
-      objects.tenantId,
-      objects.host,
-      objects.port,
-      objects.database,
-      objects.schema,
-      objects.role,
-    ])
-    .apply(([tenantId, host, port, database, schema, role]) => ({
-      tenantId,
-      host,
-      port,
-      database,
-      schema,
-      role,
-    }));
+  const routing = routingOf(objects);
   return { resource: objects, routing, password: pulumi.secret(objects.password) };
 };

@@ -4,9 +4,9 @@
  * and nowhere else; components only know the {@link InDatabaseProvisioner} seam.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type {
-  InDatabaseProvisioner,
-  InDatabaseRouting,
+import {
+  routingOf,
+  type InDatabaseProvisioner,
 } from "../../components/database/inDatabaseProvisioner.ts";
 import { TenantDatabase } from "../../db/pulumi/tenantDatabase.ts";
 
@@ -36,23 +36,7 @@ export function tenantDatabaseProvisioner(naming: DatabaseNaming = {}): InDataba
       },
       opts,
     );
-    const routing: pulumi.Output<InDatabaseRouting> = pulumi
-      .all([
-        objects.tenantId,
-        objects.host,
-        objects.port,
-        objects.database,
-        objects.schema,
-        objects.role,
-      ])
-      .apply(([tenantId, host, port, database, schema, role]) => ({
-        tenantId,
-        host,
-        port,
-        database,
-        schema,
-        role,
-      }));
+    const routing = routingOf(objects);
     return { resource: objects, routing: pulumi.unsecret(routing), password: objects.password };
   };
 }
