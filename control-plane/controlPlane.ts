@@ -6,6 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import type PgBoss from "pg-boss";
 import pg from "pg";
+import { createControlPool } from "./store/connections.ts";
 import type { TiersFile } from "../catalog/index.ts";
 import { bootstrapDatabase } from "../db/bootstrap.ts";
 import { createTenantDatabaseDriver } from "../db/drivers/index.ts";
@@ -16,7 +17,7 @@ import type { AuthOptions } from "./http/auth.ts";
 import { createMetrics } from "./http/metrics.ts";
 import { createExecutor } from "./jobs/executor.ts";
 import { createProvisioner } from "./jobs/provisioner.ts";
-import { OPERATIONS_QUEUE, startQueue } from "./jobs/queue.ts";
+import { readyJobCount, startQueue } from "./jobs/queue.ts";
 import { startWorker, type Worker } from "./jobs/worker.ts";
 import type { StackRunner } from "./runner/lazyRunner.ts";
 import { migrateControlPlane } from "./store/migrations.ts";
@@ -42,6 +43,10 @@ export interface ControlPlaneOptions {
   readonly databasePrefix?: string;
   /** Retry delay of retryable engine errors in seconds. @default 5 */
   readonly retryDelaySeconds?: number;
+  /** Seconds between sweeps for operations to resume. @default 15 */
+  readonly sweepSeconds?: number;
+  /** Delay of the safety-net job of an inline (pooled) operation. @default 30 */
+  readonly fallbackDelaySeconds?: number;
 }
 
 export interface ControlPlane {
@@ -53,9 +58,10 @@ export interface ControlPlane {
 }
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
-  const pool = new pg.Pool({ connectionString: options.controlDatabaseUrl, max: 20 });
+  const pool = createControlPool({ connectionString: options.controlDatabaseUrl });
   await migrateControlPlane(pool);
   const shared = new pg.Client({ connectionString: options.sharedDatabaseUrl });
+  shared.on("error", () => undefined); // a lost connection fails the bootstrap query instead
   await shared.connect();
   try {
     await bootstrapDatabase(shared, {
@@ -78,7 +84,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       ? { retryDelaySeconds: options.retryDelaySeconds }
       : {}),
   });
-  const metrics = createMetrics(() => boss.getQueueSize(OPERATIONS_QUEUE));
+  const metrics = createMetrics(() => readyJobCount(pool));
   const driver = createTenantDatabaseDriver({
     adminUrl: options.sharedDatabaseUrl,
     ...(options.rolePrefix ? { rolePrefix: options.rolePrefix } : {}),
@@ -89,10 +95,25 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.runner ? { runner: options.runner } : {}),
   });
   const executor = createExecutor({ pool, provisioner, listener: metrics.listener });
-  const service = createTenantService({ pool, boss, tiers: options.tiers, provisioner, executor });
+  const service = createTenantService({
+    pool,
+    boss,
+    tiers: options.tiers,
+    provisioner,
+    executor,
+    ...(options.fallbackDelaySeconds !== undefined
+      ? { fallbackDelaySeconds: options.fallbackDelaySeconds }
+      : {}),
+  });
   let worker: Worker | undefined;
   if ((options.concurrency ?? 4) > 0) {
-    worker = await startWorker({ boss, pool, executor, concurrency: options.concurrency ?? 4 });
+    worker = await startWorker({
+      boss,
+      pool,
+      executor,
+      concurrency: options.concurrency ?? 4,
+      ...(options.sweepSeconds !== undefined ? { sweepSeconds: options.sweepSeconds } : {}),
+    });
   }
   let app: FastifyInstance | undefined;
   if (options.http ?? true) {

@@ -27,6 +27,8 @@ export async function withClient<T>(
   fn: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
   const client = new pgModule.Client({ connectionString: url });
+  // A connection killed between two queries must fail the next query, not end the process.
+  client.on("error", () => undefined);
   await client.connect().catch((error: unknown) => {
     throw new Error(`cannot connect to ${redactUrl(url)}: ${errorMessage(error)}`);
   });
@@ -59,6 +61,7 @@ export async function withPooledClient<T>(
       allowExitOnIdle: true,
     });
     pool.on("error", () => undefined); // an idle connection closed by the server is simply dropped
+    pool.on("connect", (client) => client.on("error", () => undefined)); // and a checked-out one
     pools.set(url, pool);
   }
   const client = await pool.connect().catch((error: unknown) => {

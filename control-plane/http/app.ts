@@ -15,7 +15,7 @@ import type { Registry } from "prom-client";
 import type { TenantService } from "../service/tenantService.ts";
 import { authHook, type AuthOptions } from "./auth.ts";
 import { operationRoutes } from "./operationRoutes.ts";
-import { problem, problemErrorHandler, sendProblem } from "./problem.ts";
+import { problem, problemErrorHandler, sendDatabaseUnavailable, sendProblem } from "./problem.ts";
 import { tenantRoutes } from "./tenantRoutes.ts";
 
 export interface AppDeps {
@@ -50,8 +50,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook("onRequest", authHook(deps.auth));
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  typed.get("/healthz", { schema: { hide: true } }, async () => {
-    await deps.pool.query("SELECT 1");
+  typed.get("/healthz", { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await deps.pool.query("SELECT 1");
+    } catch {
+      return sendDatabaseUnavailable(reply);
+    }
     return { status: "ok" };
   });
   typed.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {

@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { DomainError, type DomainErrorKind, type FieldError } from "../service/domainErrors.ts";
+import { isDatabaseUnavailable } from "../store/connections.ts";
 
 export interface Problem {
   readonly type: string;
@@ -33,7 +34,24 @@ const TITLES: Record<number, string> = {
   422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  503: "Service Unavailable",
 };
+
+/** Seconds a client is asked to wait when the database is away. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** The answer while the control database cannot be reached. */
+export function sendDatabaseUnavailable(reply: FastifyReply): FastifyReply {
+  reply.header("retry-after", String(RETRY_AFTER_SECONDS));
+  return sendProblem(
+    reply,
+    problem(
+      503,
+      "database-unavailable",
+      "the control-plane database cannot be reached; retry shortly (with the same Idempotency-Key)",
+    ),
+  );
+}
 
 export function problem(
   status: number,
@@ -80,6 +98,10 @@ export function problemErrorHandler(
       reply,
       problem(400, "invalid-request", "the request does not match the API schema", errors),
     );
+  }
+  if (isDatabaseUnavailable(error)) {
+    request.log.warn({ err: error }, "database unavailable");
+    return sendDatabaseUnavailable(reply);
   }
   const status = error.statusCode ?? 500;
   if (status >= 500) {

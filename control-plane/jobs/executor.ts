@@ -6,6 +6,7 @@
  */
 import type pg from "pg";
 import { StackOperationError } from "../runner/errors.ts";
+import { isDatabaseUnavailable } from "../store/connections.ts";
 import type { OperationRecord } from "../store/records.ts";
 import {
   appendEvent,
@@ -18,6 +19,7 @@ import {
   type Queryable,
 } from "../store/store.ts";
 import type { Provisioner } from "./provisioner.ts";
+import { TenantLockLost, tryTenantLock, type TenantLock } from "./tenantLock.ts";
 
 export type ExecuteOutcome =
   | "succeeded"
@@ -41,49 +43,44 @@ export interface ExecutorDeps {
 /** Thrown for a retryable failure: the job queue retries it with backoff. */
 export class RetryLater extends Error {}
 
-export function tenantLockKey(slug: string): string {
-  return `tenancy:tenant:${slug}`;
-}
-
 export function createExecutor(deps: ExecutorDeps) {
   const { pool, provisioner, listener } = deps;
   const maxAttempts = deps.maxAttempts ?? 5;
+
+  /** Tenants whose run is in flight in this process (also after its lock was lost). */
+  const inFlight = new Set<string>();
 
   async function execute(operationId: string): Promise<ExecuteOutcome> {
     const operation = await getOperation(pool, operationId);
     if (!operation || operation.state === "succeeded" || operation.state === "failed") {
       return "already-finished";
     }
+    if (inFlight.has(operation.tenantSlug)) return "deferred";
     const open = await openOperations(pool, operation.tenantSlug);
     if (open[0]?.id !== operation.id) return "deferred";
 
-    const lockClient = await pool.connect();
-    let locked = false;
+    const lock = await tryTenantLock(pool, operation.tenantSlug);
+    if (!lock) return "deferred";
+    inFlight.add(operation.tenantSlug);
     try {
-      const { rows } = await lockClient.query<{ locked: boolean }>(
-        "SELECT pg_try_advisory_lock(hashtext($1)) AS locked",
-        [tenantLockKey(operation.tenantSlug)],
-      );
-      locked = rows[0]?.locked === true;
-      if (!locked) return "deferred";
       // Re-read under the lock: another worker may have finished it meanwhile.
-      const current = await getOperation(lockClient, operationId);
+      const current = await getOperation(lock.client, operationId);
       if (!current || current.state === "succeeded" || current.state === "failed")
         return "already-finished";
       // The run uses the lock's connection only: a run never waits for a second connection
       // while holding one, so many concurrent runs cannot exhaust the pool into a deadlock.
-      return await run(current, lockClient);
+      return await run(current, lock);
     } finally {
-      if (locked) {
-        await lockClient
-          .query("SELECT pg_advisory_unlock(hashtext($1))", [tenantLockKey(operation.tenantSlug)])
-          .catch(() => undefined);
-      }
-      lockClient.release();
+      inFlight.delete(operation.tenantSlug);
+      await lock.release();
     }
   }
 
-  async function run(operation: OperationRecord, db: Queryable): Promise<"succeeded" | "failed"> {
+  async function run(
+    operation: OperationRecord,
+    lock: TenantLock,
+  ): Promise<"succeeded" | "failed"> {
+    const db = lock.client;
     const started = Date.now();
     const tenant = await getTenant(db, operation.tenantSlug);
     if (!tenant)
@@ -99,6 +96,7 @@ export function createExecutor(deps: ExecutorDeps) {
     // flushed before the final transition.
     let pending: Promise<void> = Promise.resolve();
     const record = (type: string, data: unknown) => {
+      if (lock.lost) return; // the tenant is no longer ours: write nothing more for it
       pending = pending
         .then(() => appendEvent(db, operation.id, type, data))
         .catch(() => undefined);
@@ -115,18 +113,20 @@ export function createExecutor(deps: ExecutorDeps) {
       },
     };
     try {
-      if (resumed) await provisioner.recover(resolved);
+      if (resumed) await lock.fence(provisioner.recover(resolved));
       if (operation.kind === "offboard") {
-        const { report } = await provisioner.remove(resolved, observer);
+        const { report } = await lock.fence(provisioner.remove(resolved, observer));
         await pending;
+        lock.assertHeld();
         await atomically(db, async () => {
           await saveDeletionReport(db, operation.id, tenant.slug, report);
           await updateTenant(db, tenant.slug, { state: "deleted", routing: null, lastError: null });
           await finish(db, operation.id, { report });
         });
       } else {
-        const { routing } = await provisioner.apply(resolved, observer);
+        const { routing } = await lock.fence(provisioner.apply(resolved, observer));
         await pending;
+        lock.assertHeld();
         const state = resolved.lifecycle === "suspended" ? "suspended" : "active";
         await atomically(db, async () => {
           await updateTenant(db, tenant.slug, { state, routing, lastError: null });
@@ -141,6 +141,10 @@ export function createExecutor(deps: ExecutorDeps) {
       return "succeeded";
     } catch (error) {
       await pending;
+      // Lock gone: leave the operation as it stands (running); the sweep resumes it.
+      // A database that went away mid-run counts the same: nothing half-written, resumed later.
+      if (lock.lost || error instanceof TenantLockLost || isDatabaseUnavailable(error))
+        throw new TenantLockLost(tenant.slug);
       const reason = error instanceof StackOperationError ? error.reason : errorMessage(error);
       const retryable = error instanceof StackOperationError && error.retryable;
       if (retryable && operation.attempts + 1 < maxAttempts) {
@@ -177,19 +181,11 @@ export function createExecutor(deps: ExecutorDeps) {
     );
     const found: string[] = [];
     for (const row of rows) {
-      const client = await pool.connect();
-      try {
-        const { rows: lock } = await client.query<{ locked: boolean }>(
-          "SELECT pg_try_advisory_lock(hashtext($1)) AS locked",
-          [tenantLockKey(row.slug)],
-        );
-        if (lock[0]?.locked) {
-          await client.query("SELECT pg_advisory_unlock(hashtext($1))", [tenantLockKey(row.slug)]);
-          found.push(row.id);
-        }
-      } finally {
-        client.release();
-      }
+      if (inFlight.has(row.slug)) continue; // still being worked on (or fenced) here
+      const lock = await tryTenantLock(pool, row.slug);
+      if (!lock) continue;
+      await lock.release();
+      found.push(row.id);
     }
     return found;
   }

@@ -6,6 +6,7 @@ import PgBoss from "pg-boss";
 import type { Queryable } from "../store/store.ts";
 
 export const OPERATIONS_QUEUE = "tenant-operations";
+export const JOBS_SCHEMA = "control_plane_jobs";
 
 /** Delay of the safety-net job of an operation run inline (pooled signups). */
 export const FALLBACK_DELAY_SECONDS = 30;
@@ -25,7 +26,7 @@ export interface QueueOptions {
 export async function startQueue(options: QueueOptions): Promise<PgBoss> {
   const boss = new PgBoss({
     connectionString: options.connectionString,
-    schema: "control_plane_jobs",
+    schema: JOBS_SCHEMA,
     max: 4,
     application_name: "tenancy-jobs",
   });
@@ -48,7 +49,7 @@ export async function enqueueOperation(
   boss: PgBoss,
   tx: Queryable,
   operationId: string,
-  options: { startAfterSeconds?: number; fallback?: boolean } = {},
+  options: { startAfterSeconds?: number; fallback?: boolean; fallbackDelaySeconds?: number } = {},
 ): Promise<void> {
   const db = {
     executeSql: async (text: string, values: unknown[]) => {
@@ -60,7 +61,37 @@ export async function enqueueOperation(
     db,
     // A fallback job (its operation normally runs in the request) waits and yields to real
     // work, so thousands of pooled signups never delay a bridge deployment.
-    ...(options.fallback ? { priority: -10, startAfter: FALLBACK_DELAY_SECONDS } : {}),
+    ...(options.fallback
+      ? { priority: -10, startAfter: options.fallbackDelaySeconds ?? FALLBACK_DELAY_SECONDS }
+      : {}),
     ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
   });
+}
+
+/**
+ * Queued operations that no job will run: their job was fetched by a worker that lost the
+ * database before it could record the outcome, so the job sits `active` until it expires.
+ * Older than `graceSeconds` so that an operation being enqueued right now is not counted.
+ */
+export async function queuedWithoutJob(db: Queryable, graceSeconds = 10): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT o.id FROM control_plane.operations o
+      WHERE o.state = 'queued' AND o.created_at < now() - make_interval(secs => $2)
+        AND NOT EXISTS (SELECT 1 FROM ${JOBS_SCHEMA}.job j
+                         WHERE j.name = $1 AND j.state IN ('created', 'retry')
+                           AND j.data ->> 'operationId' = o.id::text)
+      ORDER BY o.created_at LIMIT 500`,
+    [OPERATIONS_QUEUE, graceSeconds],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Jobs ready to run now (delayed safety-net jobs of inline operations are not depth). */
+export async function readyJobCount(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${JOBS_SCHEMA}.job
+      WHERE name = $1 AND state IN ('created', 'retry') AND start_after <= now()`,
+    [OPERATIONS_QUEUE],
+  );
+  return rows[0]?.n ?? 0;
 }

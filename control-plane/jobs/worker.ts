@@ -6,7 +6,12 @@
  */
 import type PgBoss from "pg-boss";
 import type pg from "pg";
-import { enqueueOperation, OPERATIONS_QUEUE, type OperationJob } from "./queue.ts";
+import {
+  enqueueOperation,
+  OPERATIONS_QUEUE,
+  queuedWithoutJob,
+  type OperationJob,
+} from "./queue.ts";
 import type { Executor } from "./executor.ts";
 
 export interface WorkerOptions {
@@ -46,8 +51,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       ),
     );
   }
+  // Operations left running by a dead process or a lost lock, and queued ones whose job was
+  // lost with the database: enqueued again (a job run twice does no harm).
   const sweep = async () => {
     for (const id of await executor.orphans()) await enqueueOperation(boss, pool, id);
+    for (const id of await queuedWithoutJob(pool)) await enqueueOperation(boss, pool, id);
   };
   await sweep();
   const timer = setInterval(

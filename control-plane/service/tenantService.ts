@@ -38,6 +38,8 @@ export interface TenantServiceDeps {
   readonly tiers: () => TiersFile;
   readonly provisioner: Pick<Provisioner, "isInline">;
   readonly executor: Pick<Executor, "execute">;
+  /** Delay of the safety-net job of an inline operation. @default FALLBACK_DELAY_SECONDS */
+  readonly fallbackDelaySeconds?: number;
 }
 
 export interface Accepted {
@@ -92,6 +94,9 @@ export function createTenantService(deps: TenantServiceDeps) {
     // safety net should the process die before running them.
     await enqueueOperation(boss, tx, operation.id, {
       fallback: deps.provisioner.isInline(tenant.resolved),
+      ...(deps.fallbackDelaySeconds !== undefined
+        ? { fallbackDelaySeconds: deps.fallbackDelaySeconds }
+        : {}),
     });
     return operation;
   }

@@ -59,6 +59,7 @@ export async function migrateSchemas(options: MigrateSchemasOptions): Promise<Mi
   const database = new URL(options.url).pathname.slice(1);
   const pool = new pg.Pool({ connectionString: options.url, max: concurrency });
   pool.on("error", () => undefined); // terminated idle clients: the query that needs one reports it
+  pool.on("connect", (client) => client.on("error", () => undefined)); // and checked-out ones
   try {
     const probe = await pool.connect().catch((error: unknown) => {
       throw new Error(`cannot connect to ${redactUrl(options.url)}: ${errorMessage(error)}`);
