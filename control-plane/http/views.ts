@@ -1,6 +1,11 @@
 /** Response shapes of the API (zod, so they are both validated and documented in OpenAPI). */
 import { z } from "zod";
-import { TENANT_STATES, type OperationRecord, type TenantRecord } from "../store/records.ts";
+import {
+  OPERATION_STATES,
+  TENANT_STATES,
+  type OperationRecord,
+  type TenantRecord,
+} from "../store/records.ts";
 
 const isoDate = z.string().describe("RFC 3339 timestamp");
 
@@ -8,7 +13,7 @@ export const operationView = z.object({
   id: z.uuid(),
   tenant: z.string(),
   kind: z.enum(["signup", "update", "offboard"]),
-  state: z.enum(["queued", "running", "succeeded", "failed"]),
+  state: z.enum(OPERATION_STATES),
   attempts: z.int(),
   error: z.string().nullable(),
   result: z.unknown().optional(),

@@ -7,7 +7,8 @@
 import type pg from "pg";
 import { StackOperationError } from "../runner/errors.ts";
 import { isDatabaseUnavailable } from "../store/connections.ts";
-import type { OperationRecord } from "../store/records.ts";
+import { isFinished, type OperationRecord } from "../store/records.ts";
+import { canTransition, TenantTransitionRefused } from "../store/transitions.ts";
 import {
   appendEvent,
   getOperation,
@@ -25,6 +26,8 @@ export type ExecuteOutcome =
   | "succeeded"
   | "failed"
   | "already-finished"
+  /** The tenant is being offboarded: this change will never run. */
+  | "cancelled"
   /** Another operation of the tenant runs or comes first: try again shortly. */
   | "deferred";
 
@@ -52,9 +55,7 @@ export function createExecutor(deps: ExecutorDeps) {
 
   async function execute(operationId: string): Promise<ExecuteOutcome> {
     const operation = await getOperation(pool, operationId);
-    if (!operation || operation.state === "succeeded" || operation.state === "failed") {
-      return "already-finished";
-    }
+    if (!operation || isFinished(operation.state)) return "already-finished";
     if (inFlight.has(operation.tenantSlug)) return "deferred";
     const open = await openOperations(pool, operation.tenantSlug);
     if (open[0]?.id !== operation.id) return "deferred";
@@ -65,8 +66,7 @@ export function createExecutor(deps: ExecutorDeps) {
     try {
       // Re-read under the lock: another worker may have finished it meanwhile.
       const current = await getOperation(lock.client, operationId);
-      if (!current || current.state === "succeeded" || current.state === "failed")
-        return "already-finished";
+      if (!current || isFinished(current.state)) return "already-finished";
       // The run uses the lock's connection only: a run never waits for a second connection
       // while holding one, so many concurrent runs cannot exhaust the pool into a deadlock.
       return await run(current, lock);
@@ -79,12 +79,17 @@ export function createExecutor(deps: ExecutorDeps) {
   async function run(
     operation: OperationRecord,
     lock: TenantLock,
-  ): Promise<"succeeded" | "failed"> {
+  ): Promise<"succeeded" | "failed" | "cancelled"> {
     const db = lock.client;
     const started = Date.now();
     const tenant = await getTenant(db, operation.tenantSlug);
     if (!tenant)
       throw new Error(`operation ${operation.id}: tenant ${operation.tenantSlug} is missing`);
+    if (operation.kind !== "offboard" && !canTransition(tenant.state, "active")) {
+      // Offboarding was requested after this change was queued: it never runs.
+      await cancel(db, operation.id);
+      return "cancelled";
+    }
     const resolved = tenant.resolved;
     const resumed = operation.state === "running";
     await atomically(db, async () => {
@@ -128,10 +133,18 @@ export function createExecutor(deps: ExecutorDeps) {
         await pending;
         lock.assertHeld();
         const state = resolved.lifecycle === "suspended" ? "suspended" : "active";
-        await atomically(db, async () => {
-          await updateTenant(db, tenant.slug, { state, routing, lastError: null });
-          await finish(db, operation.id, { routing });
-        });
+        try {
+          await atomically(db, async () => {
+            await updateTenant(db, tenant.slug, { state, routing, lastError: null });
+            await finish(db, operation.id, { routing });
+          });
+        } catch (error) {
+          // Offboarding was requested while this change ran: the offboarding comes next and
+          // undoes it; the tenant never goes back to active.
+          if (!(error instanceof TenantTransitionRefused && error.offboarding)) throw error;
+          await cancel(db, operation.id);
+          return "cancelled";
+        }
       }
       listener?.finished?.(
         { ...operation, state: "succeeded" },
@@ -159,7 +172,12 @@ export function createExecutor(deps: ExecutorDeps) {
       }
       await atomically(db, async () => {
         await setOperationState(db, operation.id, "failed", { error: reason });
-        await updateTenant(db, tenant.slug, { state: "failed", lastError: reason });
+        // A failed offboarding leaves the tenant offboarding (retried by DELETE), never failed.
+        const current = await getTenant(db, tenant.slug, { forUpdate: true });
+        const next = operation.kind === "offboard" ? "offboarding" : "failed";
+        if (current && canTransition(current.state, next)) {
+          await updateTenant(db, tenant.slug, { state: next, lastError: reason });
+        }
         await appendEvent(db, operation.id, "failed", { reason });
       });
       listener?.finished?.(
@@ -194,6 +212,16 @@ export function createExecutor(deps: ExecutorDeps) {
 }
 
 export type Executor = ReturnType<typeof createExecutor>;
+
+/** Reason of the changes cancelled because their tenant is being offboarded. */
+export const OFFBOARDING_REASON = "tenant-offboarding";
+
+async function cancel(db: Queryable, operationId: string): Promise<void> {
+  await atomically(db, async () => {
+    await setOperationState(db, operationId, "cancelled", { error: OFFBOARDING_REASON });
+    await appendEvent(db, operationId, "cancelled", { reason: OFFBOARDING_REASON });
+  });
+}
 
 async function finish(db: Queryable, operationId: string, result: unknown): Promise<void> {
   await setOperationState(db, operationId, "succeeded", { result });

@@ -14,11 +14,12 @@ import {
   type TenantFile,
   type TiersFile,
 } from "../../catalog/index.ts";
-import type { Executor } from "../jobs/executor.ts";
+import { OFFBOARDING_REASON, type Executor } from "../jobs/executor.ts";
 import type { Provisioner } from "../jobs/provisioner.ts";
 import { enqueueOperation } from "../jobs/queue.ts";
 import type { OperationKind, OperationRecord, TenantRecord } from "../store/records.ts";
 import {
+  cancelQueuedChanges,
   claimIdempotencyKey,
   completeIdempotencyKey,
   getOperation,
@@ -178,7 +179,7 @@ export function createTenantService(deps: TenantServiceDeps) {
         if (tenant.state === "offboarding") {
           throw new DomainError(
             "conflict",
-            "tenant-offboarding",
+            OFFBOARDING_REASON,
             `tenant "${slug}" is being offboarded`,
           );
         }
@@ -220,6 +221,8 @@ export function createTenantService(deps: TenantServiceDeps) {
         }
         const pending = (await openOperations(tx, slug)).find((op) => op.kind === "offboard");
         if (pending) return { tenant, operation: pending };
+        // From here on only the offboarding (and its retries) may run for this tenant.
+        await cancelQueuedChanges(tx, slug, OFFBOARDING_REASON);
         await updateTenant(tx, slug, { state: "offboarding" });
         const updated = (await getTenant(tx, slug))!;
         return { tenant: updated, operation: await createOperation(tx, updated, "offboard") };

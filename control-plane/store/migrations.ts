@@ -62,6 +62,15 @@ const MIGRATIONS: readonly { readonly id: number; readonly sql: string }[] = [
       );
     `,
   },
+  {
+    // Changes queued for a tenant that is then offboarded are cancelled, never run.
+    id: 2,
+    sql: `
+      ALTER TABLE control_plane.operations DROP CONSTRAINT operations_state_check;
+      ALTER TABLE control_plane.operations ADD CONSTRAINT operations_state_check
+        CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled'));
+    `,
+  },
 ];
 
 export async function migrateControlPlane(pool: pg.Pool): Promise<number[]> {

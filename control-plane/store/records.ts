@@ -14,7 +14,13 @@ export type TenantState = (typeof TENANT_STATES)[number];
 
 export const OPERATION_KINDS = ["signup", "update", "offboard"] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
-export type OperationState = "queued" | "running" | "succeeded" | "failed";
+export const OPERATION_STATES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export type OperationState = (typeof OPERATION_STATES)[number];
+
+/** An operation that will not run (again). */
+export function isFinished(state: OperationState): boolean {
+  return state === "succeeded" || state === "failed" || state === "cancelled";
+}
 
 export interface TenantRecord {
   readonly slug: string;

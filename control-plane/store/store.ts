@@ -12,6 +12,7 @@ import type {
   TenantRecord,
   TenantState,
 } from "./records.ts";
+import { allowedFromStates, TenantTransitionRefused } from "./transitions.ts";
 
 export type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
 
@@ -67,6 +68,12 @@ export async function listTenants(db: Queryable, options: { includeDeleted?: boo
   return rows;
 }
 
+/**
+ * Updates a tenant. Enforces the state machine (transitions.ts): the row is updated only when
+ * its current state allows the change — checked in the UPDATE itself, so a concurrent
+ * transition (e.g. an offboarding committed meanwhile) is seen. Throws
+ * {@link TenantTransitionRefused} otherwise.
+ */
 export async function updateTenant(
   db: Queryable,
   slug: string,
@@ -78,7 +85,11 @@ export async function updateTenant(
     lastError?: string | null;
   },
 ): Promise<void> {
-  await db.query(
+  const from = allowedFromStates(
+    changes.state,
+    changes.spec !== undefined || changes.resolved !== undefined,
+  );
+  const result = await db.query(
     `UPDATE control_plane.tenants SET
        state = COALESCE($2, state),
        spec = COALESCE($3, spec),
@@ -88,7 +99,7 @@ export async function updateTenant(
        routing = CASE WHEN $5::boolean THEN $6::jsonb ELSE routing END,
        last_error = CASE WHEN $7::boolean THEN $8 ELSE last_error END,
        updated_at = now()
-     WHERE slug = $1`,
+     WHERE slug = $1 AND state = ANY ($9::text[])`,
     [
       slug,
       changes.state ?? null,
@@ -98,8 +109,31 @@ export async function updateTenant(
       changes.routing === undefined ? null : JSON.stringify(changes.routing),
       "lastError" in changes,
       changes.lastError ?? null,
+      from,
     ],
   );
+  if (result.rowCount === 1) return;
+  const current = await getTenant(db, slug);
+  if (!current) throw new Error(`tenant ${slug} does not exist`);
+  throw new TenantTransitionRefused(slug, current.state, changes.state);
+}
+
+/**
+ * Cancels the tenant's queued operations other than offboarding (they will never run);
+ * returns their ids. Running ones finish and find their transition refused.
+ */
+export async function cancelQueuedChanges(
+  db: Queryable,
+  slug: string,
+  reason: string,
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE control_plane.operations SET state = 'cancelled', error = $2, finished_at = now()
+      WHERE tenant_slug = $1 AND state = 'queued' AND kind <> 'offboard' RETURNING id`,
+    [slug, reason],
+  );
+  for (const { id } of rows) await appendEvent(db, id, "cancelled", { reason });
+  return rows.map((r) => r.id);
 }
 
 export async function insertOperation(
@@ -148,7 +182,7 @@ export async function setOperationState(
        state = $2,
        attempts = attempts + CASE WHEN $2 = 'running' THEN 1 ELSE 0 END,
        started_at = CASE WHEN $2 = 'running' THEN COALESCE(started_at, now()) ELSE started_at END,
-       finished_at = CASE WHEN $2 IN ('succeeded', 'failed') THEN now() ELSE finished_at END,
+       finished_at = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') THEN now() ELSE finished_at END,
        result = COALESCE($3::jsonb, result),
        error = $4
      WHERE id = $1`,
