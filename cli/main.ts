@@ -15,6 +15,8 @@ commands:
                                       resolved isolation of every tenant
   db bootstrap|protect|audit|migrate|purge --database-url URL [--json]
                                       PostgreSQL isolation: roles, RLS, audit, migrations
+  diff --base <ref> [--head <ref>] [--markdown|--json] [--target aws|local]
+                                      what a change does to every tenant (offline, grouped)
   preview [--tenant slug]... [--markdown] [--parallel 4]
                                       per-tenant preview of the tenant stacks (real engine, local target)
   serve [--port 8080] [--concurrency 4] [--no-worker] [--insecure-dev-open]
@@ -31,6 +33,7 @@ const COMMANDS: Record<string, Command> = {
   plan: planCommand,
   // Loaded on use: the service pulls in Fastify, pg-boss and the Automation API.
   db: async (argv, io) => (await import("../db/cli.ts")).runDbCommand([...argv], io),
+  diff: async (argv, io) => (await import("./diffCommand.ts")).diffCommand(argv, io),
   preview: async (argv, io) => (await import("./previewCommand.ts")).previewCommand(argv, io),
   serve: async (argv, io) => (await import("./serveCommand.ts")).serveCommand(argv, io),
   worker: async (argv, io) => (await import("./serveCommand.ts")).workerCommand(argv, io),

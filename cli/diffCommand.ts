@@ -1,0 +1,116 @@
+/**
+ * `tenancy diff --base <ref> [--head <ref>] [--markdown|--json] [--target aws|local]`: what a
+ * change does to every tenant, offline (no engine, no database, no credentials). The base (and
+ * a `--head` ref) are checked out into temporary worktrees, so catalog and code both come from
+ * the commit; without `--head` the working tree is the head.
+ */
+import { relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { diffFleet } from "../fleet/fleetDiff.ts";
+import { diffJson, diffMarkdown, type DiffSides } from "../fleet/diffReport.ts";
+import {
+  checkoutCommit,
+  GitInputError,
+  repoRoot,
+  resolveCommit,
+  uncommittedChanges,
+  type Checkout,
+} from "../fleet/gitCheckout.ts";
+import { planSide } from "../fleet/planSide.ts";
+import type { PlanWorkerResult } from "../fleet/planWorker.ts";
+import { DEFAULT_CATALOG_DIR } from "./catalogCommands.ts";
+import { UsageError, type CliIo } from "./io.ts";
+import { TARGETS } from "./planCommand.ts";
+
+export interface DiffCommandOptions {
+  /** Where the command runs (the repository); @default process.cwd() */
+  readonly cwd?: string;
+}
+
+export async function diffCommand(
+  argv: readonly string[],
+  io: CliIo,
+  options: DiffCommandOptions = {},
+): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      base: { type: "string" },
+      head: { type: "string" },
+      markdown: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      target: { type: "string", default: "aws" },
+      catalog: { type: "string", default: DEFAULT_CATALOG_DIR },
+      exact: { type: "boolean", default: false },
+    },
+  });
+  if (!values.base) throw new UsageError("diff needs --base <git-ref> (e.g. --base origin/main)");
+  if (values.markdown && values.json) throw new UsageError("choose one of --markdown and --json");
+  if (!(TARGETS as readonly string[]).includes(values.target)) {
+    throw new UsageError(`--target must be one of ${TARGETS.join(", ")}`);
+  }
+  const cwd = options.cwd ?? process.cwd();
+  const checkouts: Checkout[] = [];
+  try {
+    const root = await repoRoot(cwd);
+    const catalogDir = relative(root, resolve(cwd, values.catalog));
+    const baseCommit = await resolveCommit(root, values.base);
+    const headCommit = values.head ? await resolveCommit(root, values.head) : null;
+    if (!values.head) {
+      const dirty = await uncommittedChanges(root);
+      if (dirty.length) {
+        io.stderr(
+          `tenancy diff: the head is the working tree, with ${dirty.length} uncommitted change${dirty.length > 1 ? "s" : ""}: ${dirty
+            .slice(0, 10)
+            .map((l) => l.slice(3))
+            .join(", ")}${dirty.length > 10 ? ", …" : ""}\n`,
+        );
+      }
+    }
+    const base = await checkoutCommit(root, baseCommit);
+    checkouts.push(base);
+    let headDir = root;
+    if (headCommit) {
+      const head = await checkoutCommit(root, headCommit);
+      checkouts.push(head);
+      headDir = head.dir;
+    }
+    const [basePlan, headPlan] = await Promise.all([
+      planSide({ root: base.dir, catalogDir, target: values.target, exact: values.exact }),
+      planSide({ root: headDir, catalogDir, target: values.target, exact: values.exact }),
+    ]);
+    if (!headPlan.ok) {
+      reportInvalid(io, `head (${values.head ?? "working tree"})`, headPlan, headDir);
+      return 1;
+    }
+    if (!basePlan.ok) {
+      reportInvalid(io, `base (${values.base})`, basePlan, base.dir);
+      return 1;
+    }
+    const diff = diffFleet(basePlan, headPlan);
+    const sides: DiffSides = {
+      base: { ref: values.base, commit: baseCommit },
+      head: { ref: values.head ?? null, commit: headCommit },
+      target: values.target,
+    };
+    if (values.json) io.stdout(JSON.stringify(diffJson(diff, sides), null, 2) + "\n");
+    else io.stdout(diffMarkdown(diff, sides));
+    return 0;
+  } catch (error) {
+    if (error instanceof GitInputError) {
+      io.stderr(`tenancy diff: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    for (const checkout of checkouts) await checkout.remove();
+  }
+}
+
+function reportInvalid(io: CliIo, side: string, plan: PlanWorkerResult, dir: string): void {
+  if (plan.ok) return;
+  for (const line of plan.diagnostics) io.stderr(`${line.replaceAll(`${dir}/`, "")}\n`);
+  io.stderr(
+    `tenancy diff: the ${side} catalog is invalid (${plan.diagnostics.length} error${plan.diagnostics.length === 1 ? "" : "s"}); nothing was diffed\n`,
+  );
+}
