@@ -3,6 +3,7 @@
  * fix. `tenancy db audit` exits 1 when the report is not clean.
  */
 import type { AuditFinding, AuditReport } from "./auditFindings.ts";
+import { connectFindings } from "./auditConnect.ts";
 import { crossSchemaFindings, functionFindings, roleFindings, viewFindings } from "./auditRoles.ts";
 import { keyFindings, policyFindings, tableFindings } from "./auditTables.ts";
 import { DEFAULT_ROLE_PREFIX, managedRoles, tenantRoleLikePattern } from "./identifiers.ts";
@@ -22,6 +23,11 @@ export interface AuditOptions {
    * tenant role. @default `<rolePrefix>_app`
    */
   readonly appRole?: string;
+  /**
+   * Control-plane databases on the same server (e.g. `tenancy_control`): no managed role may
+   * connect to them. @default none
+   */
+  readonly controlDatabases?: readonly string[];
 }
 
 /** Audits the connected database. */
@@ -49,6 +55,12 @@ export async function auditDatabase(
     ...(await functionFindings(client, roles)),
     ...(await roleFindings(client, roles, tables)),
     ...(await crossSchemaFindings(client, prefix, tenantRoles)),
+    ...(await connectFindings(client, {
+      appRole,
+      auditRole: managedRoles(prefix).audit,
+      tenantRoles,
+      controlDatabases: options.controlDatabases ?? [],
+    })),
   ];
   return { clean: findings.length === 0, tables: tables.length, roles, findings };
 }

@@ -19,7 +19,9 @@ export type FindingCode =
   | "app-role-bypassrls"
   | "app-role-owns-objects"
   | "app-role-can-assume-role"
-  | "tenant-role-cross-schema";
+  | "tenant-role-cross-schema"
+  | "database-connect-public"
+  | "role-can-connect";
 
 export interface AuditFinding {
   readonly code: FindingCode;

@@ -38,7 +38,10 @@ export interface BootstrapOptions {
   readonly applicationRoles?: readonly string[];
   /** Create the tenant registry (only the control database needs it). @default true */
   readonly registry?: boolean;
-  /** Revoke CONNECT/TEMPORARY on the database from PUBLIC. @default false */
+  /**
+   * Revoke CONNECT/TEMPORARY on the database from PUBLIC, so only the roles granted below
+   * (audit, application roles) and the administrator may connect. @default true
+   */
   readonly revokePublicConnect?: boolean;
 }
 
@@ -98,8 +101,9 @@ export async function bootstrapDatabase(
     await grantSetRoleToCurrentUser(client, roles.audit);
 
     const database = quoteIdent(await currentDatabase(client));
-    if (options.revokePublicConnect) {
+    if (options.revokePublicConnect ?? true) {
       await client.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${database} FROM PUBLIC`);
+      await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${database} TO CURRENT_USER`);
     }
     await client.query(
       `GRANT CONNECT ON DATABASE ${database} TO ${[roles.audit, ...appRoles].map(quoteIdent).join(", ")}`,

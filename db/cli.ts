@@ -29,6 +29,7 @@ commands:
               passwords: env TENANCY_APP_PASSWORD, TENANCY_AUDIT_PASSWORD (kept when unset)
   protect     enable + force RLS, write the tenant policy and tenant_id index [--schema S]...
   audit       report isolation defects; exit 1 when there is any [--schema S]...
+              [--control-database NAME]... (no managed role may connect to it)
   migrate     apply tenant migrations to the shared schema, every tenant_* schema and every
               dedicated database [--migrations DIR] [--concurrency N] [--no-dedicated]
   purge       offboard a tenant and verify nothing remains --tenant SLUG [--tenant-id UUID]
@@ -53,6 +54,7 @@ const OPTIONS = {
   migrations: { type: "string" },
   concurrency: { type: "string" },
   "no-dedicated": { type: "boolean", default: false },
+  "control-database": { type: "string", multiple: true },
   tenant: { type: "string" },
   "tenant-id": { type: "string" },
   help: { type: "boolean", short: "h", default: false },
@@ -149,7 +151,11 @@ const COMMANDS: Readonly<Record<string, Handler>> = {
 
   async audit(url, values, io) {
     const report = await withClient(pg, url, (client) =>
-      auditDatabase(client, { ...common(values), ...schemas(values) }),
+      auditDatabase(client, {
+        ...common(values),
+        ...schemas(values),
+        controlDatabases: values["control-database"] ?? [],
+      }),
     );
     if (values.json) {
       io.stdout(`${JSON.stringify(report, null, 2)}\n`);

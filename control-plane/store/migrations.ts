@@ -102,11 +102,37 @@ export async function migrateControlPlane(pool: pg.Pool): Promise<number[]> {
         throw error;
       }
     }
+    await restrictConnect(client);
     return applied;
   } finally {
     await client
       .query("SELECT pg_advisory_unlock(hashtext('tenancy:control-plane:migrate'))")
       .catch(() => undefined);
     client.release();
+  }
+}
+
+/**
+ * Only the control plane's own role may connect to its database: PostgreSQL's default
+ * CONNECT for PUBLIC would let the application role and every tenant's login (whose password
+ * the tenant holds) in, to take the control plane's advisory locks. Re-asserted at every start.
+ */
+async function restrictConnect(client: pg.PoolClient): Promise<void> {
+  const { rows } = await client.query<{ db: string }>(
+    "SELECT quote_ident(current_database()) AS db",
+  );
+  const database = rows[0]!.db;
+  try {
+    await client.query("BEGIN");
+    await client.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${database} FROM PUBLIC`);
+    await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${database} TO CURRENT_USER`);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw new Error(
+      `cannot restrict CONNECT on the control-plane database ${database} (the control plane's role must own it): ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
   }
 }
