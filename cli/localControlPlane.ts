@@ -9,7 +9,7 @@ import { formatDiagnostic, loadCatalog, type Catalog } from "../catalog/index.ts
 import { startControlPlane, type ControlPlane } from "../control-plane/controlPlane.ts";
 import { keptSecret } from "../control-plane/keptSecret.ts";
 import { localDatabases, STATE_DIR, type LocalDatabases } from "../control-plane/localDefaults.ts";
-import { pulumiRoot, PROJECT_DIR } from "../control-plane/runner/engine.ts";
+import { engineBuildLockHeld, pulumiRoot, PROJECT_DIR } from "../control-plane/runner/engine.ts";
 import { lazyStackRunner } from "../control-plane/runner/lazyRunner.ts";
 import { localStackConfig } from "../control-plane/runner/stackConfig.ts";
 import type { CliIo } from "./io.ts";
@@ -35,14 +35,18 @@ export async function openLocalControlPlane(
   const token =
     process.env.TENANCY_API_TOKEN ?? (await keptSecret(join(STATE_DIR, "state", "api-token")));
   const engine = { stateDir: join(STATE_DIR, "state") };
+  let building = false;
   if (!pulumiRoot()) {
     io.stderr(
       "note: no Pulumi engine yet; building it in the background (scripts/pulumi/ensure-pulumi.sh, " +
         `log in ${join(STATE_DIR, "engine-build.log")}); bridge and silo operations wait for it\n`,
     );
-    startEngineBuild(join(STATE_DIR, "engine-build.log"));
+    building = startEngineBuild(join(STATE_DIR, "engine-build.log"), () => (building = false));
   }
-  const runner = lazyStackRunner(engine, localStackConfig({ adminUrl: databases.sharedUrl }));
+  // Operations wait while our build runs, or while another process holds the build lock.
+  const runner = lazyStackRunner(engine, localStackConfig({ adminUrl: databases.sharedUrl }), {
+    buildInProgress: () => building || engineBuildLockHeld(),
+  });
   const { tiers } = loaded.catalog;
   const plane = await startControlPlane({
     controlDatabaseUrl: databases.controlUrl,
@@ -64,16 +68,22 @@ export async function openLocalControlPlane(
   };
 }
 
-/** Builds the engine in a detached background process (no-op when `go` is missing). */
-function startEngineBuild(logFile: string): void {
+/**
+ * Builds the engine in a detached background process; returns true when it started.
+ * `ended` is called when the build exits (a failed build leaves operations failing with
+ * the engine-missing reason instead of waiting forever).
+ */
+function startEngineBuild(logFile: string, ended: () => void): boolean {
   mkdirSync(dirname(logFile), { recursive: true });
   const log = openSync(logFile, "a");
   const child = spawn("bash", [join(PROJECT_DIR, "scripts", "pulumi", "ensure-pulumi.sh")], {
     detached: true,
     stdio: ["ignore", log, log],
   });
-  child.on("error", () => undefined);
+  child.on("error", ended);
+  child.on("exit", ended);
   child.unref();
+  return child.pid !== undefined;
 }
 
 /** Resolves when the process is asked to stop. */

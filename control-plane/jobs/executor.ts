@@ -29,7 +29,12 @@ export type ExecuteOutcome =
   /** The tenant is being offboarded: this change will never run. */
   | "cancelled"
   /** Another operation of the tenant runs or comes first: try again shortly. */
-  | "deferred";
+  | "deferred"
+  /** The operation needs the Pulumi engine, which is being built: try again shortly. */
+  | "waiting";
+
+/** Event (and operation state) of an operation waiting for the engine build. */
+export const WAITING_FOR_ENGINE = "waiting-for-engine";
 
 export interface OperationListener {
   finished?(operation: OperationRecord, outcome: "succeeded" | "failed", seconds: number): void;
@@ -79,7 +84,7 @@ export function createExecutor(deps: ExecutorDeps) {
   async function run(
     operation: OperationRecord,
     lock: TenantLock,
-  ): Promise<"succeeded" | "failed" | "cancelled"> {
+  ): Promise<"succeeded" | "failed" | "cancelled" | "waiting"> {
     const db = lock.client;
     const started = Date.now();
     const tenant = await getTenant(db, operation.tenantSlug);
@@ -91,6 +96,18 @@ export function createExecutor(deps: ExecutorDeps) {
       return "cancelled";
     }
     const resolved = tenant.resolved;
+    if (provisioner.engineAvailability(resolved) === "building") {
+      // Waiting uses no attempt: the operation runs when the engine is there.
+      if (operation.state === "queued") {
+        await atomically(db, async () => {
+          await setOperationState(db, operation.id, WAITING_FOR_ENGINE);
+          await appendEvent(db, operation.id, WAITING_FOR_ENGINE, {
+            reason: "the Pulumi engine is being built; this operation runs when it is ready",
+          });
+        });
+      }
+      return "waiting";
+    }
     const resumed = operation.state === "running";
     await atomically(db, async () => {
       await setOperationState(db, operation.id, "running");

@@ -5,7 +5,9 @@
  */
 import { needsDedicatedInfrastructure, type ResolvedTenant } from "../../catalog/index.ts";
 import type { TenantDatabaseDriver } from "../../db/drivers/types.ts";
-import type { RunObserver, TenantStackRunner } from "../runner/tenantStacks.ts";
+import type { EngineAvailability } from "../runner/engine.ts";
+import type { StackRunner } from "../runner/lazyRunner.ts";
+import type { RunObserver } from "../runner/tenantStacks.ts";
 
 export interface Provisioner {
   /** True when `apply` is a quick registration, fit to run inside the signup request. */
@@ -14,6 +16,8 @@ export interface Provisioner {
   apply(tenant: ResolvedTenant, observer?: RunObserver): Promise<{ routing: unknown }>;
   /** Offboards: destroys the tenant's infrastructure, purges its data, returns the proof. */
   remove(tenant: ResolvedTenant, observer?: RunObserver): Promise<{ report: unknown }>;
+  /** Whether the tenant's operations can run now: always for registrations, else the engine's. */
+  engineAvailability(tenant: ResolvedTenant): EngineAvailability;
   /** Called before retrying an operation a crashed worker left running. */
   recover(tenant: ResolvedTenant): Promise<void>;
 }
@@ -21,7 +25,7 @@ export interface Provisioner {
 export interface ProvisionerDeps {
   readonly driver: TenantDatabaseDriver;
   /** Absent when no Pulumi engine is available: stack tenants then fail with that reason. */
-  readonly runner?: Pick<TenantStackRunner, "up" | "destroy" | "cancelStaleLock">;
+  readonly runner?: StackRunner;
 }
 
 export function createProvisioner({ driver, runner }: ProvisionerDeps): Provisioner {
@@ -38,9 +42,15 @@ export function createProvisioner({ driver, runner }: ProvisionerDeps): Provisio
       statementTimeoutMs: tenant.quotas.statementTimeoutMs,
     },
   });
+  const isInline = (tenant: ResolvedTenant) =>
+    !needsDedicatedInfrastructure(tenant.layers) && tenant.encryption === "shared";
   return {
-    isInline: (tenant) =>
-      !needsDedicatedInfrastructure(tenant.layers) && tenant.encryption === "shared",
+    isInline,
+    engineAvailability(tenant) {
+      if (isInline(tenant)) return "ready";
+      if (!runner) return "missing";
+      return runner.availability?.() ?? "ready";
+    },
     async apply(tenant, observer) {
       if (!needsDedicatedInfrastructure(tenant.layers) && tenant.encryption === "shared") {
         const result = await driver.create(databaseSpec(tenant));

@@ -76,7 +76,7 @@ export async function enqueueOperation(
 export async function queuedWithoutJob(db: Queryable, graceSeconds = 10): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `SELECT o.id FROM control_plane.operations o
-      WHERE o.state = 'queued' AND o.created_at < now() - make_interval(secs => $2)
+      WHERE o.state IN ('queued', 'waiting-for-engine') AND o.created_at < now() - make_interval(secs => $2)
         AND NOT EXISTS (SELECT 1 FROM ${JOBS_SCHEMA}.job j
                          WHERE j.name = $1 AND j.state IN ('created', 'retry')
                            AND j.data ->> 'operationId' = o.id::text)

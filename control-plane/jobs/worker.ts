@@ -24,6 +24,8 @@ export interface WorkerOptions {
   readonly sweepSeconds?: number;
   /** Seconds before a deferred operation is tried again. @default 2 */
   readonly deferSeconds?: number;
+  /** Seconds between looks for the engine while an operation waits for its build. @default 3 */
+  readonly engineWaitSeconds?: number;
 }
 
 export interface Worker {
@@ -37,8 +39,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     if (!job) return;
     // A RetryLater thrown here fails the job; pg-boss retries it with backoff.
     const outcome = await executor.execute(job.data.operationId);
-    if (outcome === "deferred") {
-      await enqueueOperation(boss, pool, job.data.operationId, { startAfterSeconds: deferSeconds });
+    if (outcome === "deferred" || outcome === "waiting") {
+      const startAfterSeconds =
+        outcome === "waiting" ? (options.engineWaitSeconds ?? 3) : deferSeconds;
+      await enqueueOperation(boss, pool, job.data.operationId, { startAfterSeconds });
     }
   };
   const workerIds: string[] = [];

@@ -5,6 +5,7 @@
  * the secrets passphrase comes from the environment, or — for the local default only — from
  * a random passphrase kept (0600) in the state directory.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -64,6 +65,20 @@ export function pulumiRoot(env: NodeJS.ProcessEnv = process.env): string | undef
       existsSync(join(root, "bin", "pulumi")) &&
       existsSync(join(root, "bin", "pulumi-language-nodejs")),
   );
+}
+
+/** Whether an engine can run now, is being built, or is missing with no build under way. */
+export type EngineAvailability = "ready" | "building" | "missing";
+
+/**
+ * True while a build of scripts/pulumi/ensure-pulumi.sh holds its lock (`<root>/.lock`, taken
+ * with flock for the whole build), whichever process started it.
+ */
+export function engineBuildLockHeld(env: NodeJS.ProcessEnv = process.env): boolean {
+  const lock = join(defaultEngineRoot(env), ".lock");
+  if (!existsSync(lock)) return false;
+  const probe = spawnSync("flock", ["--nonblock", "--shared", lock, "true"], { stdio: "ignore" });
+  return probe.status === 1;
 }
 
 export async function engineSettings(options: EngineOptions = {}): Promise<EngineSettings> {

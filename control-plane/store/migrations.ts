@@ -71,6 +71,15 @@ const MIGRATIONS: readonly { readonly id: number; readonly sql: string }[] = [
         CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled'));
     `,
   },
+  {
+    // An operation that needs the Pulumi engine while it is being built waits for it.
+    id: 3,
+    sql: `
+      ALTER TABLE control_plane.operations DROP CONSTRAINT operations_state_check;
+      ALTER TABLE control_plane.operations ADD CONSTRAINT operations_state_check
+        CHECK (state IN ('queued', 'waiting-for-engine', 'running', 'succeeded', 'failed', 'cancelled'));
+    `,
+  },
 ];
 
 export async function migrateControlPlane(pool: pg.Pool): Promise<number[]> {

@@ -14,7 +14,15 @@ export type TenantState = (typeof TENANT_STATES)[number];
 
 export const OPERATION_KINDS = ["signup", "update", "offboard"] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
-export const OPERATION_STATES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export const OPERATION_STATES = [
+  "queued",
+  /** Needs the Pulumi engine, which is being built: runs when it is there (no attempt used). */
+  "waiting-for-engine",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+] as const;
 export type OperationState = (typeof OPERATION_STATES)[number];
 
 /** An operation that will not run (again). */

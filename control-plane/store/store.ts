@@ -129,7 +129,8 @@ export async function cancelQueuedChanges(
 ): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `UPDATE control_plane.operations SET state = 'cancelled', error = $2, finished_at = now()
-      WHERE tenant_slug = $1 AND state = 'queued' AND kind <> 'offboard' RETURNING id`,
+      WHERE tenant_slug = $1 AND state IN ('queued', 'waiting-for-engine') AND kind <> 'offboard'
+      RETURNING id`,
     [slug, reason],
   );
   for (const { id } of rows) await appendEvent(db, id, "cancelled", { reason });
@@ -165,7 +166,8 @@ export async function getOperation(
 export async function openOperations(db: Queryable, slug: string) {
   const { rows } = await db.query<OperationRecord>(
     `SELECT ${OPERATION_COLUMNS} FROM control_plane.operations
-     WHERE tenant_slug = $1 AND state IN ('queued', 'running') ORDER BY created_at`,
+     WHERE tenant_slug = $1 AND state IN ('queued', 'waiting-for-engine', 'running')
+     ORDER BY created_at`,
     [slug],
   );
   return rows;
