@@ -4,6 +4,8 @@
  */
 import type { AuditFinding, AuditReport } from "./auditFindings.ts";
 import { connectFindings } from "./auditConnect.ts";
+import { ledgerFindings } from "./auditLedger.ts";
+import { roleSettingFindings } from "./auditRoleSettings.ts";
 import { crossSchemaFindings, functionFindings, roleFindings, viewFindings } from "./auditRoles.ts";
 import { keyFindings, policyFindings, tableFindings } from "./auditTables.ts";
 import { DEFAULT_ROLE_PREFIX, managedRoles, tenantRoleLikePattern } from "./identifiers.ts";
@@ -55,6 +57,8 @@ export async function auditDatabase(
     ...(await functionFindings(client, roles)),
     ...(await roleFindings(client, roles, tables)),
     ...(await crossSchemaFindings(client, prefix, tenantRoles)),
+    ...(await ledgerFindings(client, managedRoles(prefix).owner, roles)),
+    ...(await roleSettingFindings(client)),
     ...(await connectFindings(client, {
       appRole,
       auditRole: managedRoles(prefix).audit,

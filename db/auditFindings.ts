@@ -21,7 +21,10 @@ export type FindingCode =
   | "app-role-can-assume-role"
   | "tenant-role-cross-schema"
   | "database-connect-public"
-  | "role-can-connect";
+  | "role-can-connect"
+  | "ledger-not-owned"
+  | "ledger-accessible"
+  | "role-setting-drift";
 
 export interface AuditFinding {
   readonly code: FindingCode;

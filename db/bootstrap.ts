@@ -13,6 +13,7 @@ import {
   quoteIdent,
   type ManagedRoles,
 } from "./identifiers.ts";
+import { LEDGER_TABLE } from "./migrations/ledger.ts";
 import { REGISTRY_TABLE_SQL } from "./registry.ts";
 import {
   ensureRole,
@@ -153,6 +154,13 @@ export async function grantApplicationAccess(
   await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${to}`);
   await client.query(`GRANT ${DML} ON ALL TABLES IN SCHEMA ${s} TO ${to}`);
   await client.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${to}`);
+  // ...but never the migration ledger: a changed checksum there stops every deployment.
+  const ledger = await client.query<{ ok: boolean }>("SELECT to_regclass($1) IS NOT NULL AS ok", [
+    `${s}.${quoteIdent(LEDGER_TABLE)}`,
+  ]);
+  if (ledger.rows[0]?.ok) {
+    await client.query(`REVOKE ALL ON ${s}.${quoteIdent(LEDGER_TABLE)} FROM ${to}`);
+  }
   await client.query(
     `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA ${s} GRANT ${DML} ON TABLES TO ${to}`,
   );

@@ -70,7 +70,7 @@ export async function updateTenantWithRole(
       await assertRegisteredAs(client, spec.slug, spec.mode);
       const current = await findTenant(client, spec.slug);
       if (!current) throw new Error(`tenant ${spec.slug} is not registered`);
-      await applyTenantRoleQuotas(client, current.roleName, spec.quotas);
+      await applyTenantRoleQuotas(client, current.roleName, current.schemaName, spec.quotas);
       if (spec.password !== undefined) {
         await ensureTenantRole(
           client,

@@ -10,18 +10,35 @@ export const LEDGER_TABLE = "_tenancy_migrations";
 /** Applied migrations of one schema: id → checksum. */
 export type Ledger = ReadonlyMap<string, string>;
 
-/** Creates the ledger when missing, owned by `owner`, readable by nobody else. */
+/**
+ * Creates the ledger when missing, owned by `owner`, usable by nobody else; an existing
+ * ledger is brought back to that (owner re-asserted, every other grant revoked).
+ */
 export async function ensureLedger(
   client: Queryable,
   schema: string,
   owner: string,
 ): Promise<void> {
-  const { rows } = await client.query<{ exists: boolean }>(
-    "SELECT to_regclass($1) IS NOT NULL AS exists",
-    [quoteQualified(schema, LEDGER_TABLE)],
-  );
-  if (rows[0]?.exists) return;
   const table = quoteQualified(schema, LEDGER_TABLE);
+  const { rows } = await client.query<{ owner: string | null; grantees: string[] | null }>(
+    `SELECT pg_catalog.pg_get_userbyid(c.relowner) AS owner,
+            ARRAY(SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                              ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END
+                    FROM pg_catalog.aclexplode(c.relacl) a
+                   WHERE a.grantee <> c.relowner GROUP BY a.grantee) AS grantees
+       FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1)`,
+    [table],
+  );
+  const existing = rows[0];
+  if (existing) {
+    if (existing.owner !== owner) {
+      await client.query(`ALTER TABLE ${table} OWNER TO ${quoteIdent(owner)}`);
+    }
+    for (const grantee of existing.grantees ?? []) {
+      await client.query(`REVOKE ALL ON ${table} FROM ${grantee}`);
+    }
+    return;
+  }
   // Created by the session user, then handed over: the owner's default privileges (which
   // grant the tenant role DML on new tables) must not apply to the ledger.
   await client.query(
