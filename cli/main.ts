@@ -17,6 +17,8 @@ commands:
                                       PostgreSQL isolation: roles, RLS, audit, migrations
   diff --base <ref> [--head <ref>] [--markdown|--json] [--target aws|local]
                                       what a change does to every tenant (offline, grouped)
+  up --all | --changed --base <ref> [--waves 1,10,100] [--parallel 4] [--on-busy wait|skip]
+                                      roll the catalog out; unchanged stacks are skipped
   preview [--tenant slug]... [--markdown] [--parallel 4]
                                       per-tenant preview of the tenant stacks (real engine, local target)
   serve [--port 8080] [--concurrency 4] [--no-worker] [--insecure-dev-open]
@@ -34,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   // Loaded on use: the service pulls in Fastify, pg-boss and the Automation API.
   db: async (argv, io) => (await import("../db/cli.ts")).runDbCommand([...argv], io),
   diff: async (argv, io) => (await import("./diffCommand.ts")).diffCommand(argv, io),
+  up: async (argv, io) => (await import("./upCommand.ts")).upCommand(argv, io),
   preview: async (argv, io) => (await import("./previewCommand.ts")).previewCommand(argv, io),
   serve: async (argv, io) => (await import("./serveCommand.ts")).serveCommand(argv, io),
   worker: async (argv, io) => (await import("./serveCommand.ts")).workerCommand(argv, io),

@@ -1,0 +1,166 @@
+/**
+ * The desired state of a tenant stack as one hash: the resolved spec and stack config, the
+ * hash of the program's code, and the engine and provider-SDK versions. `tenancy up` records
+ * it after a successful update and skips a stack whose hash is unchanged without starting the
+ * engine.
+ *
+ * Where it is recorded: next to the stack's state in the file backend,
+ * `<backend>/.tenancy/desired-state/<stack>.json`. Reading 5,000 small files costs well under a
+ * second, where a stack tag would need one engine call per stack just to read it. The record
+ * also keeps the size and mtime of the stack's state file when it was written: any later
+ * change of the state (an update by the service, a refresh, a manual `pulumi up`) makes the
+ * record stale, so the next rollout runs the engine rather than trusting it. Other backends
+ * (s3://, Pulumi Cloud) have no such file: every stack is then deployed (never skipped).
+ */
+import { createHash } from "node:crypto";
+import { readdir, readFile, mkdir, rename, stat, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+
+/** Directories and files whose content is the tenant program (what `pulumi up` runs). */
+export const PROGRAM_PATHS = [
+  "catalog",
+  "components",
+  "stacks",
+  "db",
+  "Pulumi.yaml",
+  "package-lock.json",
+];
+const PROGRAM_FILE = /\.(ts|js|mjs|sql|json|ya?ml)$/;
+/** Stack settings files in stacks/ are examples, not program code. */
+const NOT_PROGRAM = /(^|\/)Pulumi\.[^/]+\.yaml$|\.md$/;
+
+/** sha256 over the program's files (path and content), in path order. */
+export async function programCodeHash(root: string): Promise<string> {
+  const files: string[] = [];
+  const walk = async (path: string): Promise<void> => {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) return;
+    if (info.isDirectory()) {
+      for (const entry of await readdir(path)) {
+        if (entry === "node_modules" || entry.startsWith(".")) continue;
+        await walk(join(path, entry));
+      }
+    } else if (PROGRAM_FILE.test(path) || path.endsWith("Pulumi.yaml")) {
+      const rel = relative(root, path);
+      if (rel === "Pulumi.yaml" || !NOT_PROGRAM.test(rel)) files.push(rel);
+    }
+  };
+  for (const entry of PROGRAM_PATHS) await walk(join(root, entry));
+  const hash = createHash("sha256");
+  for (const file of files.sort()) {
+    hash.update(`${file}\0`);
+    hash.update(await readFile(join(root, file)));
+    hash.update("\0");
+  }
+  return hash.digest("hex");
+}
+
+/** Versions of the SDKs whose providers the program uses (their plugins follow them). */
+export async function sdkVersions(root: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernetes"]) {
+    try {
+      const pkg = JSON.parse(
+        await readFile(join(root, "node_modules", name, "package.json"), "utf8"),
+      ) as { version: string };
+      out[name] = pkg.version;
+    } catch {
+      out[name] = "absent";
+    }
+  }
+  return out;
+}
+
+export interface DesiredStateInputs {
+  /** The resolved tenant spec. */
+  readonly spec: unknown;
+  /** The stack's config (values included: a changed database URL is a changed stack). */
+  readonly config: unknown;
+  readonly code: string;
+  readonly engine: string;
+  readonly sdks: Readonly<Record<string, string>>;
+}
+
+export function desiredStateHash(inputs: DesiredStateInputs): string {
+  return createHash("sha256").update(stableJson(inputs)).digest("hex");
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+interface Record_ {
+  readonly hash: string;
+  readonly recordedAt: string;
+  readonly state: { readonly file: string; readonly size: number; readonly mtimeMs: number };
+}
+
+/** Desired-state records of a file backend; `undefined` backend dir = records unsupported. */
+export class DesiredStateStore {
+  constructor(
+    private readonly backendDir: string | undefined,
+    private readonly project = "tenancy",
+  ) {}
+
+  /** The store of a `PULUMI_BACKEND_URL`; only `file://` backends keep records. */
+  static forBackend(backendUrl: string): DesiredStateStore {
+    return new DesiredStateStore(
+      backendUrl.startsWith("file://") ? backendUrl.slice("file://".length) : undefined,
+    );
+  }
+
+  get supported(): boolean {
+    return this.backendDir !== undefined;
+  }
+
+  private recordPath(stack: string): string {
+    return join(this.backendDir ?? "", ".tenancy", "desired-state", `${stack}.json`);
+  }
+
+  private async stateFile(stack: string) {
+    for (const name of [`${stack}.json`, `${stack}.json.gz`]) {
+      const file = join(this.backendDir ?? "", ".pulumi", "stacks", this.project, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info) return { file, size: info.size, mtimeMs: info.mtimeMs };
+    }
+    return undefined;
+  }
+
+  /** Whether the stack was last updated by us to exactly `hash`, and nothing touched it since. */
+  async isCurrent(stack: string, hash: string): Promise<boolean> {
+    if (!this.backendDir) return false;
+    let record: Record_;
+    try {
+      record = JSON.parse(await readFile(this.recordPath(stack), "utf8")) as Record_;
+    } catch {
+      return false;
+    }
+    if (record.hash !== hash) return false;
+    const state = await this.stateFile(stack);
+    return (
+      state !== undefined &&
+      state.file === record.state.file &&
+      state.size === record.state.size &&
+      state.mtimeMs === record.state.mtimeMs
+    );
+  }
+
+  /** Records `hash` for the stack's current state (call right after a successful update). */
+  async record(stack: string, hash: string): Promise<void> {
+    if (!this.backendDir) return;
+    const state = await this.stateFile(stack);
+    if (!state) return;
+    const path = this.recordPath(stack);
+    await mkdir(join(this.backendDir, ".tenancy", "desired-state"), { recursive: true });
+    const record: Record_ = { hash, recordedAt: new Date().toISOString(), state };
+    await writeFile(`${path}.tmp`, JSON.stringify(record));
+    await rename(`${path}.tmp`, path);
+  }
+}
