@@ -24,13 +24,16 @@
 #       github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 at the
 #       pseudo-version of the release commit (the Go proxy reachable here
 #       refuses it today: 403 "This module version is not available"), else
-#       this repo's own small host, scripts/pulumi/langhost/main.go, built
-#       against sdk/v3@v<VERSION> in <cache>/v<VERSION>/src/langhost.
+#       this repo's own host, the Go module in scripts/pulumi/langhost/ (its
+#       own go.mod, pinned to sdk/v3 v3.259.0), copied to
+#       <cache>/v<VERSION>/src/langhost, moved to sdk/v3@v<VERSION>, then
+#       `go vet` + `go test` (a failure stops the build) and `go build`.
 #       TENANCY_PULUMI_LANGHOST=auto (default) | upstream | shim.
-#     - pulumi-resource-pulumi-nodejs: a 3-line launcher for the dynamic
-#       provider host (see below).
+#     - pulumi-resource-pulumi-nodejs: a small launcher for the dynamic
+#       provider host (see below), with engine-watchdog.cjs next to it.
 #     Stamp files in <cache>/v<VERSION>/ skip rebuilds; the langhost stamp
-#     includes the sha256 of langhost/main.go, so editing it rebuilds only it.
+#     includes the sha256 of the langhost module's files (*.go, go.mod,
+#     go.sum), so editing them rebuilds only the host.
 #
 # Version: PULUMI_ENGINE_VERSION (default 3.259.0; the Go proxy serves
 #   github.com/pulumi/pulumi/pkg/v3 only at v3.259.0 today, sdk/v3 at
@@ -46,7 +49,10 @@
 #   dir: it resolves @pulumi/pulumi/cmd/dynamic-provider from the plugin's
 #   working directory (the Pulumi project dir), or from NODE_PATH — set
 #   NODE_PATH=<repo>/node_modules for Automation API inline programs whose
-#   workDir has no node_modules.
+#   workDir has no node_modules. The launcher preloads engine-watchdog.cjs
+#   (copied from this directory), which ends the provider when the engine that
+#   started it is gone: the engine gives plugins process groups of their own,
+#   so a killed `pulumi` would otherwise leave them running.
 #
 # Needs: go (1.25.11+; GOTOOLCHAIN defaults to local), the Go module proxy, and
 #   at run time node + the project's npm-installed @pulumi/pulumi. A first build
@@ -86,15 +92,20 @@ auto | upstream | shim) ;;
 *) die "TENANCY_PULUMI_LANGHOST must be auto, upstream or shim (got '$LANGHOST_MODE')" ;;
 esac
 
-LANGHOST_SRC=$SCRIPT_DIR/langhost/main.go
-[[ -f $LANGHOST_SRC ]] || die "missing $LANGHOST_SRC"
-LANGHOST_SHA=$(sha256sum "$LANGHOST_SRC" | cut -d' ' -f1)
+LANGHOST_DIR=$SCRIPT_DIR/langhost
+[[ -f $LANGHOST_DIR/go.mod ]] || die "missing $LANGHOST_DIR/go.mod"
+# The host's sources: every file the build copies, in a stable order.
+langhost_files() { (cd "$LANGHOST_DIR" && ls -1 -- *.go go.mod go.sum | LC_ALL=C sort); }
+LANGHOST_SHA=$(cd "$LANGHOST_DIR" && langhost_files | xargs sha256sum | sha256sum | cut -d' ' -f1)
+WATCHDOG_SRC=$SCRIPT_DIR/engine-watchdog.cjs
+[[ -f $WATCHDOG_SRC ]] || die "missing $WATCHDOG_SRC"
+WATCHDOG_SHA=$(sha256sum "$WATCHDOG_SRC" | cut -d' ' -f1)
 
 CLI_STAMP=$PREFIX/.stamp-cli
 LH_STAMP=$PREFIX/.stamp-langhost
 DP_STAMP=$PREFIX/.stamp-dynamic-provider
 CLI_STAMP_WANT="pulumi v$VERSION"
-DP_STAMP_WANT="dynamic-provider-launcher 1"
+DP_STAMP_WANT="dynamic-provider-launcher 2 $WATCHDOG_SHA"
 
 stamp_is() { [[ -f $1 ]] && [[ "$(cat "$1")" == "$2" ]]; }
 
@@ -112,7 +123,8 @@ langhost_ok() {
 all_ok() {
   [[ -x $BIN/pulumi ]] && stamp_is "$CLI_STAMP" "$CLI_STAMP_WANT" &&
     langhost_ok &&
-    [[ -x $BIN/pulumi-resource-pulumi-nodejs ]] && stamp_is "$DP_STAMP" "$DP_STAMP_WANT"
+    [[ -x $BIN/pulumi-resource-pulumi-nodejs && -f $BIN/engine-watchdog.cjs ]] &&
+    stamp_is "$DP_STAMP" "$DP_STAMP_WANT"
 }
 
 # ---------------------------------------------------------------- 2. cached?
@@ -248,20 +260,20 @@ build_langhost_upstream() {
   log "built upstream pulumi-language-nodejs $lh_version"
 }
 
-# Fallback: this repo's own host (scripts/pulumi/langhost/main.go).
+# Fallback: this repo's own host (the Go module in scripts/pulumi/langhost/).
 build_langhost_shim() {
   local src=$PREFIX/src/langhost
-  local reps=$PREFIX/src/langhost.replaces
-  local sdk_json sdk_gomod
-  sdk_json=$(go_mod_download "$SDK_MOD@v$VERSION") || die "cannot download $SDK_MOD@v$VERSION"
-  sdk_gomod=$(json_field GoMod <<<"$sdk_json")
-  nonlocal_replaces "$sdk_gomod" >"$reps"
-  write_wrapper_gomod "$src" tenancy.local/pulumi-langhost "$go_directive" "$reps"
-  cp "$LANGHOST_SRC" "$src/main.go"
+  rm -rf "$src"
+  mkdir -p "$src"
+  (cd "$LANGHOST_DIR" && langhost_files | xargs cp -t "$src")
   log "building repo language host (scripts/pulumi/langhost) against $SDK_MOD@v$VERSION"
-  (cd "$src" && go get "$SDK_MOD@v$VERSION" && go mod tidy &&
-    go build -trimpath -o "$BIN/pulumi-language-nodejs.tmp" \
-      -ldflags "-s -w -X main.version=$VERSION" .) >&2 ||
+  (cd "$src" && go get "$SDK_MOD@v$VERSION" && go mod tidy) >&2 ||
+    die "resolving the repo language host's modules for $SDK_MOD@v$VERSION failed"
+  log "go vet + go test of the language host"
+  (cd "$src" && go vet ./... && go test -count=1 ./...) >&2 ||
+    die "the repo language host fails go vet / go test (in $src)"
+  (cd "$src" && go build -trimpath -o "$BIN/pulumi-language-nodejs.tmp" \
+    -ldflags "-s -w -X main.version=$VERSION" .) >&2 ||
     die "building the repo language host failed"
   mv -f "$BIN/pulumi-language-nodejs.tmp" "$BIN/pulumi-language-nodejs"
   printf 'shim %s\n' "$LANGHOST_SHA" >"$LH_STAMP"
@@ -274,13 +286,16 @@ write_dynamic_provider_launcher() {
 #!/bin/sh
 # Written by scripts/pulumi/ensure-pulumi.sh. Starts the Node.js dynamic
 # provider host shipped in the @pulumi/pulumi npm package, resolved from the
-# current directory (the Pulumi project) or NODE_PATH.
+# current directory (the Pulumi project) or NODE_PATH. engine-watchdog.cjs (next
+# to this file) ends the provider when the engine that started it is gone.
+here=$(cd "$(dirname "$0")" && pwd)
 script=$(node -e "process.stdout.write(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))") || {
   echo "pulumi-resource-pulumi-nodejs: cannot resolve @pulumi/pulumi from $(pwd); run npm install there or set NODE_PATH" >&2
   exit 1
 }
-exec node "$script" "$@"
+exec node --require "$here/engine-watchdog.cjs" "$script" "$@"
 EOF
+  cp "$WATCHDOG_SRC" "$BIN/engine-watchdog.cjs"
   chmod 755 "$BIN/pulumi-resource-pulumi-nodejs.tmp"
   mv -f "$BIN/pulumi-resource-pulumi-nodejs.tmp" "$BIN/pulumi-resource-pulumi-nodejs"
   printf '%s\n' "$DP_STAMP_WANT" >"$DP_STAMP"
@@ -307,7 +322,8 @@ else
   build_cli
 fi
 
-if ! stamp_is "$DP_STAMP" "$DP_STAMP_WANT" || [[ ! -x $BIN/pulumi-resource-pulumi-nodejs ]]; then
+if ! stamp_is "$DP_STAMP" "$DP_STAMP_WANT" || [[ ! -x $BIN/pulumi-resource-pulumi-nodejs ||
+  ! -f $BIN/engine-watchdog.cjs ]]; then
   write_dynamic_provider_launcher
 fi
 
