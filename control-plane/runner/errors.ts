@@ -6,9 +6,15 @@ import {
   CommandError,
   ConcurrentUpdateError,
   StackNotFoundError,
+  type PolicyEvent,
 } from "@pulumi/pulumi/automation/index.js";
+import { EngineCancelled } from "./cancellation.ts";
 
-export type StackErrorKind = "retryable" | "not-found" | "failed";
+/**
+ * `cancelled`: the caller aborted the operation (SIGINT, then SIGKILL after a grace period);
+ * the stack may hold a pending operation that `cancelStaleLock` clears before a retry.
+ */
+export type StackErrorKind = "retryable" | "not-found" | "failed" | "cancelled";
 
 export class StackOperationError extends Error {
   constructor(
@@ -29,6 +35,8 @@ export class StackOperationError extends Error {
 /** Maps whatever the Automation API threw into a StackOperationError. */
 export function toStackError(stack: string, error: unknown): StackOperationError {
   if (error instanceof StackOperationError) return error;
+  if (error instanceof EngineCancelled)
+    return new StackOperationError("cancelled", stack, error.message);
   if (error instanceof ConcurrentUpdateError) {
     return new StackOperationError(
       "retryable",
@@ -44,6 +52,29 @@ export function toStackError(stack: string, error: unknown): StackOperationError
     return new StackOperationError("retryable", stack, "stack is locked by another update");
   }
   return new StackOperationError("failed", stack, engineReason(text));
+}
+
+/**
+ * A failed operation run under policy packs: when mandatory rules were broken, they are the
+ * reason (the CLI's own error says only "preview failed" / "update failed").
+ */
+export function toStackErrorWithPolicies(
+  stack: string,
+  error: unknown,
+  policyEvents: readonly PolicyEvent[],
+): StackOperationError {
+  const mapped = toStackError(stack, error);
+  const mandatory = new Set(
+    policyEvents
+      .filter((event) => event.enforcementLevel === "mandatory")
+      .map((event) => `${event.policyName}: ${event.message.trim()}`),
+  );
+  if (mapped.kind !== "failed" || mandatory.size === 0) return mapped;
+  return new StackOperationError(
+    "failed",
+    stack,
+    `policy violations: ${[...mandatory].join("; ")}`.slice(0, 2000),
+  );
 }
 
 /**

@@ -2,13 +2,23 @@
  * Per-tenant stacks (`tenant-<slug>`) through the Automation API: up, preview with
  * structured per-resource diffs, refresh, destroy + removal. One update per stack at a time
  * in this process (KeyedMutex); across processes the engine's lock refuses the second
- * update, which is retried with backoff before it surfaces as a retryable error.
+ * update, which is retried with backoff before it surfaces as a retryable error. With
+ * `policyPacks`, `up` and `preview` run under those packs, and a mandatory violation fails
+ * them with the rules' messages. An operation is cancelled through `RunObserver.signal`:
+ * SIGINT to the engine, SIGKILL after `cancelGraceMs` (./cancellation.ts).
  */
-import type { ConfigMap, EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation/index.js";
+import type {
+  ConfigMap,
+  EngineEvent,
+  OutputMap,
+  PolicyEvent,
+  Stack,
+} from "@pulumi/pulumi/automation/index.js";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
 import type { ResolvedTenant } from "../../catalog/index.ts";
+import { cancellable } from "./cancellation.ts";
 import type { EngineSettings } from "./engine.ts";
-import { StackOperationError, toStackError } from "./errors.ts";
+import { StackOperationError, toStackError, toStackErrorWithPolicies } from "./errors.ts";
 import { KeyedMutex } from "./keyedMutex.ts";
 import { PreviewCollector, type TenantPreview } from "./previewSummary.ts";
 import { parseRoutingRecord, type RoutingRecord } from "./routing.ts";
@@ -23,6 +33,11 @@ export interface RunObserver {
   onEvent?: (event: EngineEvent) => void;
   /** Human-readable progress lines of the engine. */
   onOutput?: (line: string) => void;
+  /**
+   * Aborting it cancels the operation: the engine gets SIGINT, and SIGKILL if it still runs
+   * after the runner's `cancelGraceMs`. The operation then fails with kind `cancelled`.
+   */
+  signal?: AbortSignal;
 }
 
 export interface TenantStackRunnerOptions {
@@ -33,6 +48,10 @@ export interface TenantStackRunnerOptions {
   readonly lockRetries?: number;
   /** First backoff delay in ms, doubled per attempt. @default 500 */
   readonly lockBackoffMs?: number;
+  /** Policy pack directories `up` and `preview` run under (e.g. the built `policies/`). */
+  readonly policyPacks?: readonly string[];
+  /** Time between SIGINT and SIGKILL when an operation is cancelled. @default 30_000 */
+  readonly cancelGraceMs?: number;
 }
 
 export interface UpResult {
@@ -49,10 +68,9 @@ export class TenantStackRunner {
   /** Creates or selects the tenant's stack, sets its config and deploys it. */
   async up(tenant: ResolvedTenant, observer: RunObserver = {}): Promise<UpResult> {
     return this.withStack(tenant, async (stack) => {
-      const result = await stack.up({
-        onEvent: observer.onEvent,
-        onOutput: lines(observer.onOutput),
-      });
+      const result = await this.engine(stack, observer, (opts) =>
+        stack.up({ ...opts, ...this.policies() }),
+      );
       const outputs = outputValues(result.outputs);
       return {
         outputs,
@@ -67,21 +85,23 @@ export class TenantStackRunner {
     const stackName = stackNameOf(tenant.slug);
     return this.withStack(tenant, async (stack) => {
       const collector = new PreviewCollector();
-      await stack.preview({
-        diff: true,
+      const observed: RunObserver = {
+        ...observer,
         onEvent: (event) => {
           collector.onEvent(event);
           observer.onEvent?.(event);
         },
-        onOutput: lines(observer.onOutput),
-      });
+      };
+      await this.engine(stack, observed, (opts) =>
+        stack.preview({ diff: true, ...opts, ...this.policies() }),
+      );
       return collector.summary(tenant.slug, stackName);
     });
   }
 
   async refresh(tenant: ResolvedTenant, observer: RunObserver = {}): Promise<void> {
     await this.withStack(tenant, async (stack) => {
-      await stack.refresh({ onEvent: observer.onEvent, onOutput: lines(observer.onOutput) });
+      await this.engine(stack, observer, (opts) => stack.refresh(opts));
     });
   }
 
@@ -91,7 +111,7 @@ export class TenantStackRunner {
     await this.serialized(stackName, async () => {
       const stack = await this.existing(stackName);
       if (!stack) return; // already gone
-      await stack.destroy({ onEvent: observer.onEvent, onOutput: lines(observer.onOutput) });
+      await this.engine(stack, observer, (opts) => stack.destroy(opts));
       await stack.workspace.removeStack(stackName);
     });
   }
@@ -148,6 +168,44 @@ export class TenantStackRunner {
       await stack.setAllConfig(this.options.configFor(tenant));
       return work(stack);
     });
+  }
+
+  /**
+   * One engine command with the observer's callbacks and signal: cancellable (SIGINT, grace,
+   * SIGKILL), and failing with the policy packs' messages when a mandatory rule was broken.
+   */
+  private async engine<T>(
+    stack: Stack,
+    observer: RunObserver,
+    command: (opts: {
+      onEvent: (event: EngineEvent) => void;
+      onOutput?: (out: string) => void;
+      signal?: AbortSignal;
+    }) => Promise<T>,
+  ): Promise<T> {
+    const policyEvents: PolicyEvent[] = [];
+    const onEvent = (event: EngineEvent) => {
+      if (event.policyEvent) policyEvents.push(event.policyEvent);
+      observer.onEvent?.(event);
+    };
+    const onOutput = lines(observer.onOutput);
+    const cli = { command: this.options.engine.command.command, workDir: stack.workspace.workDir };
+    try {
+      return await cancellable(observer.signal, cli, this.options.cancelGraceMs ?? 30_000, () =>
+        command({
+          onEvent,
+          ...(onOutput ? { onOutput } : {}),
+          ...(observer.signal ? { signal: observer.signal } : {}),
+        }),
+      );
+    } catch (error) {
+      throw toStackErrorWithPolicies(stack.name, error, policyEvents);
+    }
+  }
+
+  private policies(): { policyPacks?: string[] } {
+    const packs = this.options.policyPacks ?? [];
+    return packs.length > 0 ? { policyPacks: [...packs] } : {};
   }
 
   /** In-process serialization plus retries of cross-process lock conflicts. */
