@@ -67,7 +67,7 @@ export function toStackErrorWithPolicies(
   const mandatory = new Set(
     policyEvents
       .filter((event) => event.enforcementLevel === "mandatory")
-      .map((event) => `${event.policyName}: ${event.message.trim()}`),
+      .map((event) => `${event.policyName}: ${violationMessage(event.message)}`),
   );
   if (mapped.kind !== "failed" || mandatory.size === 0) return mapped;
   return new StackOperationError(
@@ -75,6 +75,15 @@ export function toStackErrorWithPolicies(
     stack,
     `policy violations: ${[...mandatory].join("; ")}`.slice(0, 2000),
   );
+}
+
+/** The engine sends a violation as "<policy description>\n<message>": keep the message. */
+function violationMessage(text: string): string {
+  const lines = text
+    .trim()
+    .split("\n")
+    .map((line) => line.trim());
+  return (lines.length > 1 ? lines.slice(1) : lines).join(" ");
 }
 
 /**
