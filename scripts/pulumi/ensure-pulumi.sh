@@ -293,7 +293,7 @@ script=$(node -e "process.stdout.write(require.resolve('@pulumi/pulumi/cmd/dynam
   echo "pulumi-resource-pulumi-nodejs: cannot resolve @pulumi/pulumi from $(pwd); run npm install there or set NODE_PATH" >&2
   exit 1
 }
-exec node --require "$here/engine-watchdog.cjs" "$script" "$@"
+TENANCY_ENGINE_PID=$PPID exec node --require "$here/engine-watchdog.cjs" "$script" "$@"
 EOF
   cp "$WATCHDOG_SRC" "$BIN/engine-watchdog.cjs"
   chmod 755 "$BIN/pulumi-resource-pulumi-nodejs.tmp"
