@@ -2,8 +2,10 @@
  * `tenancy diff --base <ref> [--head <ref>] [--markdown|--json] [--target aws|local]`: what a
  * change does to every tenant, offline (no engine, no database, no credentials). The base (and
  * a `--head` ref) are checked out into temporary worktrees, so catalog and code both come from
- * the commit; without `--head` the working tree is the head.
+ * the commit; without `--head` the working tree is the head. `--json-out file` also writes the
+ * complete JSON while printing markdown (one planning run for a PR comment and its artifact).
  */
+import { writeFile } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { diffFleet } from "../fleet/fleetDiff.ts";
@@ -42,6 +44,7 @@ export async function diffCommand(
       target: { type: "string", default: "aws" },
       catalog: { type: "string", default: DEFAULT_CATALOG_DIR },
       exact: { type: "boolean", default: false },
+      "json-out": { type: "string" },
     },
   });
   if (!values.base) throw new UsageError("diff needs --base <git-ref> (e.g. --base origin/main)");
@@ -93,6 +96,12 @@ export async function diffCommand(
       head: { ref: values.head ?? null, commit: headCommit },
       target: values.target,
     };
+    if (values["json-out"]) {
+      await writeFile(
+        resolve(cwd, values["json-out"]),
+        JSON.stringify(diffJson(diff, sides), null, 2) + "\n",
+      );
+    }
     if (values.json) io.stdout(JSON.stringify(diffJson(diff, sides), null, 2) + "\n");
     else io.stdout(diffMarkdown(diff, sides));
     return 0;
