@@ -26,6 +26,8 @@ commands:
   worker [--concurrency 4]            job workers only (scale out against the same database)
   reconcile [--catalog dir] [--json]  bring every catalog tenant to its declared state
   export [--out dir]                  write API-created tenants as catalog files
+  retry <slug|operation-id> [--url URL]
+                                      run a failed operation again (running control plane)
 `;
 
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
@@ -42,6 +44,7 @@ const COMMANDS: Record<string, Command> = {
   worker: async (argv, io) => (await import("./serveCommand.ts")).workerCommand(argv, io),
   reconcile: async (argv, io) => (await import("./reconcileCommand.ts")).reconcileCommand(argv, io),
   export: async (argv, io) => (await import("./reconcileCommand.ts")).exportCommand(argv, io),
+  retry: async (argv, io) => (await import("./retryCommand.ts")).retryCommand(argv, io),
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {

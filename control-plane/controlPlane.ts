@@ -120,6 +120,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     app = await buildApp({
       pool,
       service,
+      tiers: options.tiers,
       auth: options.auth,
       metrics: metrics.registry,
       logger: options.logger ?? false,

@@ -12,7 +12,9 @@ import {
 } from "fastify-type-provider-zod";
 import type pg from "pg";
 import type { Registry } from "prom-client";
+import type { TiersFile } from "../../catalog/index.ts";
 import type { TenantService } from "../service/tenantService.ts";
+import { fleetRoutes } from "./fleetRoutes.ts";
 import { authHook, type AuthOptions } from "./auth.ts";
 import { operationRoutes } from "./operationRoutes.ts";
 import { problem, problemErrorHandler, sendDatabaseUnavailable, sendProblem } from "./problem.ts";
@@ -20,7 +22,12 @@ import { tenantRoutes } from "./tenantRoutes.ts";
 
 export interface AppDeps {
   readonly pool: pg.Pool;
-  readonly service: Pick<TenantService, "signup" | "change" | "offboard">;
+  readonly service: Pick<
+    TenantService,
+    "signup" | "change" | "offboard" | "retry" | "previewChange"
+  >;
+  /** The catalog's tiers (the console offers them). */
+  readonly tiers: () => TiersFile;
   readonly auth: AuthOptions;
   readonly metrics: Registry;
   /** @default false */
@@ -64,6 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   typed.get("/openapi.json", { schema: { hide: true } }, () => app.swagger());
   await typed.register(tenantRoutes({ pool: deps.pool, service: deps.service }));
-  await typed.register(operationRoutes({ pool: deps.pool }));
+  await typed.register(operationRoutes({ pool: deps.pool, service: deps.service }));
+  await typed.register(fleetRoutes({ pool: deps.pool, tiers: deps.tiers, service: deps.service }));
   return app;
 }

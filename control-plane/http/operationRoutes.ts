@@ -1,16 +1,21 @@
 /** /v1/operations/:id and its server-sent events (engine progress, log lines, final result). */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type pg from "pg";
+import type { TenantService } from "../service/tenantService.ts";
 import { z } from "zod";
 import { eventsAfter, getOperation } from "../store/store.ts";
 import { requireAccess } from "./auth.ts";
 import { problem, sendProblem } from "./problem.ts";
-import { operationView, toOperationView } from "./views.ts";
+import { acceptedView, operationView, toOperationView, toTenantView } from "./views.ts";
 
 const idParams = z.object({ id: z.string().max(64) });
 const TERMINAL_EVENTS = new Set(["succeeded", "failed"]);
 
-export function operationRoutes(deps: { pool: pg.Pool; pollMs?: number }): FastifyPluginAsyncZod {
+export function operationRoutes(deps: {
+  pool: pg.Pool;
+  service: Pick<TenantService, "retry">;
+  pollMs?: number;
+}): FastifyPluginAsyncZod {
   const pollMs = deps.pollMs ?? 250;
   return async (app) => {
     app.get(
@@ -28,6 +33,27 @@ export function operationRoutes(deps: { pool: pg.Pool; pollMs?: number }): Fasti
           return sendProblem(reply, problem(404, "operation-not-found", "operation not found"));
         if (!requireAccess(request, reply, operation.tenantSlug)) return reply;
         return toOperationView(operation);
+      },
+    );
+
+    app.post(
+      "/v1/operations/:id/retry",
+      {
+        schema: {
+          summary:
+            "Run a failed operation again (a new operation); repeated while it is open, the same one",
+          params: idParams,
+          response: { 202: acceptedView },
+        },
+      },
+      async (request, reply) => {
+        if (!requireAccess(request, reply)) return reply;
+        const result = await deps.service.retry(request.params.id);
+        if (result.replayed) reply.header("idempotent-replayed", "true");
+        return reply.status(202).send({
+          tenant: toTenantView(result.tenant),
+          operation: toOperationView(result.operation),
+        });
       },
     );
 

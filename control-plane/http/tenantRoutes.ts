@@ -3,12 +3,12 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { tenantFileSchema } from "../../catalog/index.ts";
 import { layerOverridesSchema, quotasSchema } from "../../catalog/schema.ts";
-import { getTenant, latestDeletionReport, listTenants } from "../store/store.ts";
+import { getTenant, latestDeletionReport, listTenants, tenantOperations } from "../store/store.ts";
 import type { TenantService } from "../service/tenantService.ts";
 import type pg from "pg";
 import { requireAccess } from "./auth.ts";
 import { problem, sendProblem } from "./problem.ts";
-import { acceptedView, tenantView, toOperationView, toTenantView } from "./views.ts";
+import { acceptedView, operationView, tenantView, toOperationView, toTenantView } from "./views.ts";
 
 export interface TenantRoutesDeps {
   readonly pool: pg.Pool;
@@ -91,6 +91,28 @@ export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
         if (tenant.state !== "deleted") return view;
         const report = await latestDeletionReport(deps.pool, tenant.slug);
         return { ...view, ...(report ? { deletionReport: report } : {}) };
+      },
+    );
+
+    app.get(
+      "/v1/tenants/:slug/operations",
+      {
+        schema: {
+          summary: "A tenant's operations, newest first (at most 100)",
+          params: slugParams,
+          response: { 200: z.object({ operations: z.array(operationView) }) },
+        },
+      },
+      async (request, reply) => {
+        if (!requireAccess(request, reply, request.params.slug)) return reply;
+        const tenant = await getTenant(deps.pool, request.params.slug);
+        if (!tenant)
+          return sendProblem(
+            reply,
+            problem(404, "tenant-not-found", `tenant "${request.params.slug}" not found`),
+          );
+        const operations = await tenantOperations(deps.pool, tenant.slug, 100);
+        return { operations: operations.map(toOperationView) };
       },
     );
 

@@ -4,6 +4,7 @@
  * process's lock dies with its connection); a tenant's operations run oldest first. The
  * same executor serves the request path (pooled signups) and the job workers.
  */
+import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
 import type pg from "pg";
 import { StackOperationError } from "../runner/errors.ts";
 import { isDatabaseUnavailable } from "../store/connections.ts";
@@ -19,6 +20,7 @@ import {
   updateTenant,
   type Queryable,
 } from "../store/store.ts";
+import { describeFailure, failureWatcher } from "./failure.ts";
 import type { Provisioner } from "./provisioner.ts";
 import { TenantLockLost, tryTenantLock, type TenantLock } from "./tenantLock.ts";
 
@@ -123,11 +125,11 @@ export function createExecutor(deps: ExecutorDeps) {
         .then(() => appendEvent(db, operation.id, type, data))
         .catch(() => undefined);
     };
+    const failure = failureWatcher();
     const observer = {
       onOutput: (line: string) => record("log", { line }),
-      onEvent: (event: {
-        resourcePreEvent?: { metadata: { op: string; urn: string; type: string } };
-      }) => {
+      onEvent: (event: EngineEvent) => {
+        failure.onEvent(event);
         const step = event.resourcePreEvent?.metadata;
         if (step && step.op !== "same") {
           record("progress", { op: step.op, type: step.type, name: step.urn.split("::").at(-1) });
@@ -175,7 +177,12 @@ export function createExecutor(deps: ExecutorDeps) {
       // A database that went away mid-run counts the same: nothing half-written, resumed later.
       if (lock.lost || error instanceof TenantLockLost || isDatabaseUnavailable(error))
         throw new TenantLockLost(tenant.slug);
-      const reason = error instanceof StackOperationError ? error.reason : errorMessage(error);
+      const failed = failure.first;
+      const reason = failed
+        ? describeFailure(failed)
+        : error instanceof StackOperationError
+          ? error.reason
+          : errorMessage(error);
       const retryable = error instanceof StackOperationError && error.retryable;
       if (retryable && operation.attempts + 1 < maxAttempts) {
         await atomically(db, async () => {
@@ -188,14 +195,20 @@ export function createExecutor(deps: ExecutorDeps) {
         throw new RetryLater(reason);
       }
       await atomically(db, async () => {
-        await setOperationState(db, operation.id, "failed", { error: reason });
+        await setOperationState(db, operation.id, "failed", {
+          error: reason,
+          ...(failed ? { result: { failure: failed } } : {}),
+        });
         // A failed offboarding leaves the tenant offboarding (retried by DELETE), never failed.
         const current = await getTenant(db, tenant.slug, { forUpdate: true });
         const next = operation.kind === "offboard" ? "offboarding" : "failed";
         if (current && canTransition(current.state, next)) {
           await updateTenant(db, tenant.slug, { state: next, lastError: reason });
         }
-        await appendEvent(db, operation.id, "failed", { reason });
+        await appendEvent(db, operation.id, "failed", {
+          reason,
+          ...(failed ? { failure: failed } : {}),
+        });
       });
       listener?.finished?.(
         { ...operation, state: "failed" },

@@ -17,7 +17,12 @@ import {
 import { OFFBOARDING_REASON, type Executor } from "../jobs/executor.ts";
 import type { Provisioner } from "../jobs/provisioner.ts";
 import { enqueueOperation } from "../jobs/queue.ts";
-import type { OperationKind, OperationRecord, TenantRecord } from "../store/records.ts";
+import {
+  isFinished,
+  type OperationKind,
+  type OperationRecord,
+  type TenantRecord,
+} from "../store/records.ts";
 import {
   cancelQueuedChanges,
   claimIdempotencyKey,
@@ -27,6 +32,7 @@ import {
   insertOperation,
   insertTenant,
   openOperations,
+  tenantOperations,
   updateTenant,
   type Queryable,
 } from "../store/store.ts";
@@ -112,7 +118,99 @@ export function createTenantService(deps: TenantServiceDeps) {
     };
   }
 
+  /** The tenant after `patch`, validated; refuses changes this version cannot make. */
+  function plannedChange(tenant: TenantRecord, patch: TenantPatch) {
+    const next: Record<string, unknown> = { ...tenant.spec };
+    if (patch.name !== undefined) next.name = patch.name;
+    if (patch.tier !== undefined) next.tier = patch.tier;
+    if (patch.overrides !== undefined) next.overrides = patch.overrides;
+    if (patch.lifecycle !== undefined) next.lifecycle = patch.lifecycle;
+    if (patch.quotas !== undefined) next.quotas = { ...tenant.spec.quotas, ...patch.quotas };
+    const { spec, resolved } = validateSpec(next, deps.tiers());
+    for (const layer of ["database", "storage"] as const) {
+      if (resolved.layers[layer] !== tenant.resolved.layers[layer]) {
+        throw new DomainError(
+          "unsupported",
+          "data-move-unsupported",
+          `moving ${layer} from "${tenant.resolved.layers[layer]}" to "${resolved.layers[layer]}" needs a data move, ` +
+            "which this version does not perform yet; the tenant is unchanged",
+        );
+      }
+    }
+    return { spec, resolved };
+  }
+
   return {
+    /** What `change` would do, without doing it: the tenant's resolved spec before and after. */
+    async previewChange(
+      slug: string,
+      patch: TenantPatch,
+    ): Promise<{ before: ResolvedTenant; after: ResolvedTenant }> {
+      const tenant = await getTenant(pool, slug);
+      if (!tenant || tenant.state === "deleted") {
+        throw new DomainError("not-found", "tenant-not-found", `tenant "${slug}" not found`);
+      }
+      return { before: tenant.resolved, after: plannedChange(tenant, patch).resolved };
+    },
+
+    /**
+     * Runs a failed operation again, as a new operation (`input.retryOf`). Only the tenant's
+     * latest operation may be retried; asking again while that retry is open returns it (a
+     * double click makes one operation). The state machine decides the rest: an offboarded
+     * tenant is never revived, an offboarding one only retries its offboarding.
+     */
+    async retry(operationId: string): Promise<Accepted & { replayed: boolean }> {
+      const outcome = await inTransaction(pool, async (tx) => {
+        const failed = await getOperation(tx, operationId);
+        if (!failed)
+          throw new DomainError("not-found", "operation-not-found", "operation not found");
+        const tenant = await getTenant(tx, failed.tenantSlug, { forUpdate: true });
+        if (!tenant) throw new DomainError("not-found", "tenant-not-found", "tenant not found");
+        const [latest] = await tenantOperations(tx, tenant.slug, 1);
+        const retryOf = (latest?.input as { retryOf?: string } | null)?.retryOf;
+        if (latest && latest.id !== failed.id) {
+          if (retryOf === failed.id && !isFinished(latest.state)) {
+            return { tenant, operation: latest, replayed: true };
+          }
+          throw new DomainError(
+            "conflict",
+            "operation-superseded",
+            `operation ${failed.id} is not the latest of tenant "${tenant.slug}" (${latest.id} is); retry that one`,
+          );
+        }
+        if (failed.state !== "failed") {
+          throw new DomainError(
+            "conflict",
+            "operation-not-failed",
+            `operation ${failed.id} is ${failed.state}; only a failed operation can be retried`,
+          );
+        }
+        if (tenant.state === "deleted") {
+          throw new DomainError(
+            "conflict",
+            "tenant-deleted",
+            `tenant "${tenant.slug}" was offboarded`,
+          );
+        }
+        if (tenant.state === "offboarding" && failed.kind !== "offboard") {
+          throw new DomainError(
+            "conflict",
+            OFFBOARDING_REASON,
+            `tenant "${tenant.slug}" is being offboarded; only its offboarding can be retried`,
+          );
+        }
+        if (tenant.state === "failed") await updateTenant(tx, tenant.slug, { state: "updating" });
+        const current = (await getTenant(tx, tenant.slug))!;
+        const operation = await createOperation(tx, current, failed.kind, {
+          ...(failed.input as object),
+          retryOf: failed.id,
+        });
+        return { tenant: current, operation, replayed: false };
+      });
+      if (outcome.replayed) return outcome;
+      return { ...(await runInline(outcome)), replayed: false };
+    },
+
     /**
      * Signs a tenant up. With an idempotency key, a retry with the same body gets the same
      * answer (and creates nothing); the same key with another body is a conflict.
@@ -183,23 +281,7 @@ export function createTenantService(deps: TenantServiceDeps) {
             `tenant "${slug}" is being offboarded`,
           );
         }
-        const next: Record<string, unknown> = { ...tenant.spec };
-        if (patch.name !== undefined) next.name = patch.name;
-        if (patch.tier !== undefined) next.tier = patch.tier;
-        if (patch.overrides !== undefined) next.overrides = patch.overrides;
-        if (patch.lifecycle !== undefined) next.lifecycle = patch.lifecycle;
-        if (patch.quotas !== undefined) next.quotas = { ...tenant.spec.quotas, ...patch.quotas };
-        const { spec, resolved } = validateSpec(next, deps.tiers());
-        for (const layer of ["database", "storage"] as const) {
-          if (resolved.layers[layer] !== tenant.resolved.layers[layer]) {
-            throw new DomainError(
-              "unsupported",
-              "data-move-unsupported",
-              `moving ${layer} from "${tenant.resolved.layers[layer]}" to "${resolved.layers[layer]}" needs a data move, ` +
-                "which this version does not perform yet; the tenant is unchanged",
-            );
-          }
-        }
+        const { spec, resolved } = plannedChange(tenant, patch);
         await updateTenant(tx, slug, {
           spec,
           resolved,

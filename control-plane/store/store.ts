@@ -173,6 +173,16 @@ export async function openOperations(db: Queryable, slug: string) {
   return rows;
 }
 
+/** A tenant's operations, newest first. */
+export async function tenantOperations(db: Queryable, slug: string, limit = 50) {
+  const { rows } = await db.query<OperationRecord>(
+    `SELECT ${OPERATION_COLUMNS} FROM control_plane.operations
+     WHERE tenant_slug = $1 ORDER BY created_at DESC, id LIMIT $2`,
+    [slug, limit],
+  );
+  return rows;
+}
+
 export async function setOperationState(
   db: Queryable,
   id: string,
