@@ -14,6 +14,7 @@ import {
   type ManagedRoles,
 } from "./identifiers.ts";
 import { LEDGER_TABLE } from "./migrations/ledger.ts";
+import { MOVE_STATE_SQL, RETIRED_PLACEMENTS_SQL } from "./moves/moveSchemaSql.ts";
 import { REGISTRY_TABLE_SQL } from "./registry.ts";
 import {
   ensureRole,
@@ -120,8 +121,10 @@ export async function bootstrapDatabase(
 
     await client.query(`SET LOCAL ROLE ${q.owner}`);
     await client.query(CONTEXT_FUNCTIONS_SQL);
+    await client.query(RETIRED_PLACEMENTS_SQL);
     if (options.registry ?? true) {
       await client.query(REGISTRY_TABLE_SQL);
+      await client.query(MOVE_STATE_SQL);
       await client.query(`REVOKE ALL ON ${q.platform}.tenants FROM PUBLIC`);
       await client.query(`GRANT SELECT ON ${q.platform}.tenants TO ${quoteIdent(roles.app)}`);
     }

@@ -38,7 +38,16 @@ export interface PurgeOptions {
   readonly rolePrefix?: string;
   /** @default "tenant" */
   readonly databasePrefix?: string;
+  /**
+   * Parts of the tenant to leave in place, neither removed nor verified: a move purges only
+   * its old placement (e.g. `["schema", "role", "database", "registry"]` purges the rows in
+   * the shared tables). @default nothing kept
+   */
+  readonly keep?: readonly PurgePart[];
 }
+
+/** What a purge removes: the rows in shared tables, and the objects. */
+export type PurgePart = "rows" | PurgedObject["kind"];
 
 export interface PurgedTable {
   /** `schema.table`. */
@@ -83,40 +92,56 @@ export async function purgeTenant(options: PurgeOptions): Promise<PurgeReport> {
     const registered = await findTenant(client, slug).catch(() => undefined);
     const tenantId = registered?.id ?? (options.tenantId && assertTenantId(options.tenantId));
     const removed = new Map<string, boolean>();
+    const keep = new Set<PurgePart>(options.keep ?? []);
 
-    removed.set("database", await dropDatabase(client, names.database, names.role));
+    if (!keep.has("database")) {
+      removed.set("database", await dropDatabase(client, names.database, names.role));
+    }
     const deleted = await inTransaction(client, async () => {
       await lockTenantDdl(client);
-      const counts = tenantId
-        ? await deleteRows(client, roles.owner, tenantId)
-        : new Map<string, number>();
-      const schema = await client.query(
-        "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
-        [names.schema],
-      );
-      if (schema.rows.length > 0) {
-        await client.query(`DROP SCHEMA ${quoteIdent(names.schema)} CASCADE`);
+      const counts =
+        tenantId && !keep.has("rows")
+          ? await deleteRows(client, roles.owner, tenantId)
+          : new Map<string, number>();
+      if (!keep.has("schema")) {
+        const schema = await client.query(
+          "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+          [names.schema],
+        );
+        if (schema.rows.length > 0) {
+          await client.query(`DROP SCHEMA ${quoteIdent(names.schema)} CASCADE`);
+        }
+        removed.set("schema", schema.rows.length > 0);
       }
-      removed.set("schema", schema.rows.length > 0);
-      removed.set("role", await dropRole(client, names.role));
-      removed.set("registry", registered ? await unregisterTenant(client, slug) : false);
+      if (!keep.has("role")) removed.set("role", await dropRole(client, names.role));
+      if (!keep.has("registry")) {
+        removed.set("registry", registered ? await unregisterTenant(client, slug) : false);
+      }
       return counts;
     });
 
-    const proof = await verify(client, roles.audit, tenantId, names, slug);
-    const tables = proof.tables.map((t) => ({
-      table: t.table,
-      deleted: deleted.get(t.table) ?? 0,
-      remaining: t.remaining,
-    }));
-    const objects: PurgedObject[] = (["database", "schema", "role", "registry"] as const).map(
-      (kind) => ({
+    const proof = await verify(
+      client,
+      roles.audit,
+      keep.has("rows") ? undefined : tenantId,
+      names,
+      slug,
+    );
+    const tables = keep.has("rows")
+      ? []
+      : proof.tables.map((t) => ({
+          table: t.table,
+          deleted: deleted.get(t.table) ?? 0,
+          remaining: t.remaining,
+        }));
+    const objects: PurgedObject[] = (["database", "schema", "role", "registry"] as const)
+      .filter((kind) => !keep.has(kind))
+      .map((kind) => ({
         kind,
         name: kind === "registry" ? slug : names[kind],
         removed: removed.get(kind) ?? false,
         remaining: proof.objects[kind],
-      }),
-    );
+      }));
     const verified = tables.every((t) => t.remaining === 0) && objects.every((o) => !o.remaining);
     const report: PurgeReport = {
       slug,

@@ -19,9 +19,11 @@ CREATE TABLE IF NOT EXISTS ${table} (
   database_name text NOT NULL,
   db_connections integer NOT NULL CHECK (db_connections > 0),
   statement_timeout_ms integer NOT NULL CHECK (statement_timeout_ms > 0),
+  routing_version bigint NOT NULL DEFAULT 1,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS routing_version bigint NOT NULL DEFAULT 1;
 COMMENT ON TABLE ${table} IS 'Tenants and where their data lives; managed by the tenancy control plane.';
 `;
 
@@ -36,6 +38,8 @@ export interface RegistryRow {
   readonly databaseName: string;
   readonly dbConnections: number;
   readonly statementTimeoutMs: number;
+  /** Incremented by every switch of the tenant's placement (a move). */
+  readonly routingVersion: number;
 }
 
 interface DbRow {
@@ -47,10 +51,11 @@ interface DbRow {
   database_name: string;
   db_connections: number;
   statement_timeout_ms: number;
+  routing_version: string;
 }
 
 const COLUMNS =
-  "id, slug, mode, schema_name, role_name, database_name, db_connections, statement_timeout_ms";
+  "id, slug, mode, schema_name, role_name, database_name, db_connections, statement_timeout_ms, routing_version";
 
 function fromDb(row: DbRow): RegistryRow {
   return {
@@ -62,6 +67,7 @@ function fromDb(row: DbRow): RegistryRow {
     databaseName: row.database_name,
     dbConnections: row.db_connections,
     statementTimeoutMs: row.statement_timeout_ms,
+    routingVersion: Number(row.routing_version),
   };
 }
 
@@ -82,7 +88,9 @@ export async function listTenants(client: Queryable): Promise<RegistryRow[]> {
   return rows.map(fromDb);
 }
 
-export type RegistrationInput = Omit<RegistryRow, "id"> & { readonly id?: string };
+export type RegistrationInput = Omit<RegistryRow, "id" | "routingVersion"> & {
+  readonly id?: string;
+};
 
 /**
  * Registers a tenant, or returns the existing row when the same slug is registered with the

@@ -24,7 +24,7 @@ export interface TenantConnectionSettings {
  * (schema/dedicated) or the application role's (pool), fetched from your secret store.
  */
 export function connectionSettingsFor(
-  routing: TenantRouting,
+  routing: Omit<TenantRouting, "version">,
   credentials: { readonly password?: string } = {},
 ): TenantConnectionSettings {
   const searchPath = routing.searchPath.map(quoteIdent).join(",");
@@ -41,7 +41,7 @@ export function connectionSettingsFor(
 
 /** The same settings as a `postgres://` URL (password included when given). */
 export function connectionStringFor(
-  routing: TenantRouting,
+  routing: Omit<TenantRouting, "version">,
   credentials: { readonly password?: string } = {},
 ): string {
   const settings = connectionSettingsFor(routing, credentials);

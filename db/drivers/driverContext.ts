@@ -84,6 +84,7 @@ export function routingFor(context: DriverContext, row: RegistryRow): TenantRout
     role: row.roleName,
     searchPath: [row.schemaName],
     quotas: { dbConnections: row.dbConnections, statementTimeoutMs: row.statementTimeoutMs },
+    version: row.routingVersion,
   };
 }
 

@@ -50,6 +50,11 @@ export interface TenantRouting {
   readonly role: string;
   readonly searchPath: readonly string[];
   readonly quotas: TenantQuotas;
+  /**
+   * Routing version: incremented each time a move switches the tenant to a new placement.
+   * The old placement answers the tenant with SQLSTATE TN002 (see db/moves/moveErrors.ts).
+   */
+  readonly version: number;
 }
 
 export interface ProvisionResult {

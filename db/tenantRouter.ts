@@ -1,0 +1,86 @@
+/**
+ * A tenant router: `withTenant` by slug that follows moves without a restart.
+ *
+ * ```ts
+ * const router = createTenantRouter({
+ *   resolve: (slug) => fetchRoutingRecord(slug),                 // GET /v1/tenants/:slug, or the registry
+ *   poolFor: (routing) => poolsByPlacement(routing),             // one pg.Pool per placement
+ * });
+ * await router.withTenant("acme", async (client) => client.query("INSERT INTO projects (name) VALUES ('Q3')"));
+ * ```
+ *
+ * Each transaction first runs `tenancy.assert_routing(<version>)` (same round trip budget
+ * as any statement): on a placement the tenant has left it raises SQLSTATE TN002, and any
+ * write there raises TN002 too. During a move's write fence, writes raise TN001. On either,
+ * the router forgets the cached routing, re-reads it (after `fenceRetryDelayMs` for TN001)
+ * and retries the transaction once; a second failure reaches the caller (still retryable).
+ * `fn` may therefore run twice: keep it free of side effects outside the transaction.
+ */
+import type pg from "pg";
+import type { TenantRouting } from "./drivers/types.ts";
+import { PLATFORM_SCHEMA, quoteIdent } from "./identifiers.ts";
+import { TENANT_FENCED_SQLSTATE, isTenantMoveError } from "./moves/moveErrors.ts";
+import { withTenant, type WithTenantOptions } from "./tenantContext.ts";
+
+export interface TenantRouterOptions {
+  /** The tenant's current routing record (read again after a move error). */
+  resolve(slug: string): Promise<TenantRouting>;
+  /** A pool for the placement of a routing record; cache pools by placement yourself. */
+  poolFor(routing: TenantRouting): Pick<pg.Pool, "connect">;
+  /** Pause before retrying a write refused by a move's fence (TN001). @default 250 */
+  readonly fenceRetryDelayMs?: number;
+}
+
+export interface TenantRouter {
+  /** `withTenant` on the tenant's current placement; retries once after a move error. */
+  withTenant<T>(
+    slug: string,
+    fn: (client: pg.PoolClient, routing: TenantRouting) => Promise<T>,
+    options?: WithTenantOptions,
+  ): Promise<T>;
+  /** Forgets the cached routing of `slug` (or of every tenant). */
+  invalidate(slug?: string): void;
+}
+
+const ASSERT_ROUTING = `SELECT ${quoteIdent(PLATFORM_SCHEMA)}.assert_routing($1::bigint)`;
+
+export function createTenantRouter(options: TenantRouterOptions): TenantRouter {
+  const cache = new Map<string, Promise<TenantRouting>>();
+  const routingOf = (slug: string): Promise<TenantRouting> => {
+    let cached = cache.get(slug);
+    if (!cached) {
+      cached = options.resolve(slug);
+      cached.catch(() => cache.delete(slug));
+      cache.set(slug, cached);
+    }
+    return cached;
+  };
+  return {
+    async withTenant(slug, fn, withTenantOptions) {
+      for (let attempt = 1; ; attempt += 1) {
+        const routing = await routingOf(slug);
+        try {
+          return await withTenant(
+            options.poolFor(routing),
+            routing.tenantId,
+            async (client) => {
+              await client.query(ASSERT_ROUTING, [routing.version]);
+              return fn(client, routing);
+            },
+            withTenantOptions,
+          );
+        } catch (error) {
+          if (attempt > 1 || !isTenantMoveError(error)) throw error;
+          cache.delete(slug);
+          if (error.code === TENANT_FENCED_SQLSTATE) {
+            await new Promise((resolve) => setTimeout(resolve, options.fenceRetryDelayMs ?? 250));
+          }
+        }
+      }
+    },
+    invalidate(slug) {
+      if (slug === undefined) cache.clear();
+      else cache.delete(slug);
+    },
+  };
+}
