@@ -8,7 +8,12 @@ import { dirname, join } from "node:path";
 import { formatDiagnostic, loadCatalog, type Catalog } from "../catalog/index.ts";
 import { startControlPlane, type ControlPlane } from "../control-plane/controlPlane.ts";
 import { keptSecret } from "../control-plane/keptSecret.ts";
-import { localDatabases, STATE_DIR, type LocalDatabases } from "../control-plane/localDefaults.ts";
+import {
+  localDatabases,
+  localKubernetes,
+  STATE_DIR,
+  type LocalDatabases,
+} from "../control-plane/localDefaults.ts";
 import { engineBuildLockHeld, pulumiRoot, PROJECT_DIR } from "../control-plane/runner/engine.ts";
 import { lazyStackRunner } from "../control-plane/runner/lazyRunner.ts";
 import { localStackConfig } from "../control-plane/runner/stackConfig.ts";
@@ -43,10 +48,18 @@ export async function openLocalControlPlane(
     );
     building = startEngineBuild(join(STATE_DIR, "engine-build.log"), () => (building = false));
   }
+  const kube = await localKubernetes();
+  if (kube.note) io.stderr(`${kube.note}
+`);
   // Operations wait while our build runs, or while another process holds the build lock.
-  const runner = lazyStackRunner(engine, localStackConfig({ adminUrl: databases.sharedUrl }), {
-    buildInProgress: () => building || engineBuildLockHeld(),
-  });
+  const runner = lazyStackRunner(
+    engine,
+    localStackConfig({
+      adminUrl: databases.sharedUrl,
+      ...(kube.cluster ? { kubeconfig: kube.cluster.kubeconfig } : {}),
+    }),
+    { buildInProgress: () => building || engineBuildLockHeld() },
+  );
   const { tiers } = loaded.catalog;
   const plane = await startControlPlane({
     controlDatabaseUrl: databases.controlUrl,
@@ -63,6 +76,7 @@ export async function openLocalControlPlane(
     token,
     async close() {
       await plane.stop();
+      await kube.close();
       await databases.embedded?.stop();
     },
   };

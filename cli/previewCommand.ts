@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { formatDiagnostic, loadCatalog, resolveCatalog } from "../catalog/index.ts";
-import { localDatabases, STATE_DIR } from "../control-plane/localDefaults.ts";
+import { localDatabases, localKubernetes, STATE_DIR } from "../control-plane/localDefaults.ts";
 import { engineSettings } from "../control-plane/runner/engine.ts";
 import { previewMarkdown } from "../control-plane/runner/previewSummary.ts";
 import { previewTenants, stackTenants } from "../control-plane/runner/previewTenants.ts";
@@ -43,11 +43,17 @@ export async function previewCommand(argv: readonly string[], io: CliIo): Promis
     tenants = tenants.filter((t) => wanted.has(t.slug));
   }
   const databases = await localDatabases();
+  // The same cluster settings as `serve`, or the preview would show the compute layer going.
+  const kube = await localKubernetes();
+  if (kube.note) io.stderr(`${kube.note}\n`);
   try {
     const engine = await engineSettings({ stateDir: join(STATE_DIR, "state") });
     const runner = new TenantStackRunner({
       engine,
-      configFor: localStackConfig({ adminUrl: databases.sharedUrl }),
+      configFor: localStackConfig({
+        adminUrl: databases.sharedUrl,
+        ...(kube.cluster ? { kubeconfig: kube.cluster.kubeconfig } : {}),
+      }),
     });
     const previews = await previewTenants(runner, tenants, Number(values.parallel));
     io.stdout(
@@ -57,6 +63,7 @@ export async function previewCommand(argv: readonly string[], io: CliIo): Promis
     );
     return previews.some((p) => p.error) ? 1 : 0;
   } finally {
+    await kube.close();
     await databases.embedded?.stop();
   }
 }

@@ -9,6 +9,12 @@ import { join, resolve } from "node:path";
 import pg from "pg";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../db/embeddedPostgres.ts";
 import { keptSecret } from "./keptSecret.ts";
+import {
+  localClusterUnavailable,
+  startLocalCluster,
+  stopLocalCluster,
+  type LocalCluster,
+} from "./localCluster.ts";
 import { PROJECT_DIR } from "./runner/engine.ts";
 
 export const STATE_DIR = resolve(process.env.TENANCY_STATE_DIR ?? join(PROJECT_DIR, ".tenancy"));
@@ -71,5 +77,42 @@ async function reachable(url: string): Promise<boolean> {
     return false;
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+export interface LocalKubernetes {
+  /** The running cluster; undefined when none could be started (see `note`). */
+  readonly cluster?: LocalCluster;
+  /** One line saying why there is no cluster and what that means. */
+  readonly note?: string;
+  /** Stops the cluster if this process started it. */
+  close(): Promise<void>;
+}
+
+/**
+ * The local Kubernetes cluster of the embedded default (state in `.tenancy/kube`): started
+ * when the binaries are built, reused when another tenancy process runs it. Without it the
+ * compute layer of local tenants is reported as not provisioned.
+ */
+export async function localKubernetes(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LocalKubernetes> {
+  const degraded = (reason: string): LocalKubernetes => ({
+    note: `note: no local Kubernetes cluster (${reason}); the compute layer of local tenants is reported as not provisioned`,
+    close: async () => undefined,
+  });
+  if (env.TENANCY_SKIP_KUBE === "1") return degraded("TENANCY_SKIP_KUBE=1");
+  const unavailable = localClusterUnavailable(env);
+  if (unavailable) return degraded(unavailable);
+  try {
+    const cluster = await startLocalCluster({ stateDir: join(STATE_DIR, "kube"), env });
+    return {
+      cluster,
+      close: async () => {
+        if (!cluster.reused) await stopLocalCluster(cluster.stateDir);
+      },
+    };
+  } catch (error) {
+    return degraded(error instanceof Error ? error.message : String(error));
   }
 }

@@ -42,6 +42,11 @@ export interface IsolatedNamespaceArgs {
   /** Group (from the cluster's authenticator) allowed to deploy into the namespace. */
   readonly deployerGroup: string;
   /**
+   * A ServiceAccount of the namespace that is also bound to the deployer Role (for clusters
+   * without an authenticator that maps groups, such as the local one). @default none
+   */
+  readonly deployerServiceAccount?: string;
+  /**
    * Egress beyond the namespace and DNS, e.g. the VPC on 443/5432.
    * @default []
    */
@@ -200,6 +205,14 @@ export class IsolatedNamespace extends pulumi.ComponentResource {
       },
       child,
     );
+    const deployer = args.deployerServiceAccount;
+    if (deployer !== undefined) {
+      new k8s.core.v1.ServiceAccount(
+        `${name}-deployer-sa`,
+        { metadata: meta(deployer), automountServiceAccountToken: false },
+        child,
+      );
+    }
     const role = new k8s.rbac.v1.Role(
       `${name}-deployer`,
       { metadata: meta("tenancy-deployer"), rules: DEPLOYER_RULES },
@@ -212,6 +225,7 @@ export class IsolatedNamespace extends pulumi.ComponentResource {
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
         subjects: [
           { kind: "Group", name: args.deployerGroup, apiGroup: "rbac.authorization.k8s.io" },
+          ...(deployer ? [{ kind: "ServiceAccount", name: deployer, namespace: ns }] : []),
         ],
       },
       child,

@@ -17,8 +17,8 @@ export interface PoolRegistrationArgs {
     readonly memory: string;
     readonly requestsPerSecond: number;
   };
-  /** Role the pool's broker assumes on the tenant's behalf. */
-  readonly roleArn: pulumi.Input<string>;
+  /** Role the pool's broker assumes on the tenant's behalf (none on the local target). */
+  readonly roleArn?: pulumi.Input<string>;
   /** Pooled workloads refuse a suspended tenant's requests. @default false */
   readonly suspended?: boolean;
 }
@@ -34,7 +34,7 @@ export class PoolRegistration extends pulumi.ComponentResource {
         metadata: { name: `tenant-${args.slug}`, namespace: args.poolNamespace },
         data: {
           tenant: args.slug,
-          roleArn: args.roleArn,
+          ...(args.roleArn === undefined ? {} : { roleArn: args.roleArn }),
           quotas: JSON.stringify(args.quotas),
           suspended: String(args.suspended ?? false),
         },

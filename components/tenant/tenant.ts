@@ -3,8 +3,10 @@
  * `aws` all four layers (plus the tenant's own KMS key when its encryption is `dedicated`);
  * on `local` only the database layer, the others reported as not provisioned.
  */
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Layer, ResolvedTenant } from "../../catalog/index.ts";
+import { LocalTenantCompute } from "../compute/localTenantCompute.ts";
 import { TenantCompute } from "../compute/tenantCompute.ts";
 import type { InDatabaseProvisioner } from "../database/inDatabaseProvisioner.ts";
 import { adminUrlFromSecret } from "../database/postgresUrl.ts";
@@ -27,6 +29,11 @@ export interface TenantArgs {
   readonly platform?: pulumi.Input<PlatformOutputs>;
   /** Superuser URL of the local server (secret); required on `local`. */
   readonly localAdminUrl?: pulumi.Input<string>;
+  /**
+   * Provider of the local Kubernetes cluster (scripts/kube/start-cluster.sh); `local` only.
+   * Without it the compute layer is reported as not provisioned.
+   */
+  readonly localCluster?: k8s.Provider;
 }
 
 /** The routing record a tenant stack exports (see control-plane/runner/routing.ts). */
@@ -39,10 +46,18 @@ export interface TenantRouting {
 }
 
 /** Layers a target cannot provision, with the reason shown in the stack outputs. */
-export function notProvisionedLayers(target: Target): Partial<Record<Layer, string>> {
+export function notProvisionedLayers(
+  target: Target,
+  local: { readonly cluster: boolean; readonly computeMode?: string } = { cluster: false },
+): Partial<Record<Layer, string>> {
   if (target === "aws") return {};
   const reason = `not provisioned on this target (${target}): needs a cloud; use --target aws`;
-  return { storage: reason, compute: reason, identity: reason };
+  const compute = !local.cluster
+    ? `not provisioned on this target (${target}): no local Kubernetes cluster (scripts/kube/start-cluster.sh)`
+    : local.computeMode === "account"
+      ? `not provisioned on this target (${target}): compute "account" needs AWS Organizations; use --target aws`
+      : undefined;
+  return { storage: reason, ...(compute === undefined ? {} : { compute }), identity: reason };
 }
 
 /** Whether the tenant gets a KMS key of its own (shared by its database, bucket and secrets). */
@@ -53,6 +68,8 @@ export function needsTenantKey(tenant: ResolvedTenant): boolean {
 export class Tenant extends pulumi.ComponentResource {
   public readonly routing: pulumi.Output<TenantRouting>;
   public readonly notProvisioned: Partial<Record<Layer, string>>;
+  /** Set when the tenant's compute has no nodes to run on (dedicated-nodes on `local`). */
+  public readonly computeNodes: string | undefined;
   /** The tenant role's database password (secret), when it has a role of its own. */
   public readonly databasePassword: pulumi.Output<string | undefined>;
 
@@ -63,8 +80,12 @@ export class Tenant extends pulumi.ComponentResource {
       dbConnections: tenant.quotas.dbConnections,
       statementTimeoutMs: tenant.quotas.statementTimeoutMs,
     };
-    this.notProvisioned = notProvisionedLayers(args.target);
+    this.notProvisioned = notProvisionedLayers(args.target, {
+      cluster: args.localCluster !== undefined,
+      computeMode: tenant.layers.compute,
+    });
     const notProvisioned = Object.keys(this.notProvisioned) as Layer[];
+    this.computeNodes = undefined;
 
     if (args.target === "local") {
       if (args.localAdminUrl === undefined) {
@@ -86,7 +107,32 @@ export class Tenant extends pulumi.ComponentResource {
         { parent: this },
       );
       this.databasePassword = database.password;
-      this.routing = database.routing.apply((db) => ({ database: db, notProvisioned }));
+      const computeMode = tenant.layers.compute;
+      if (args.localCluster === undefined || computeMode === "account") {
+        this.routing = database.routing.apply((db) => ({ database: db, notProvisioned }));
+        this.registerOutputs({ routing: this.routing });
+        return;
+      }
+      const compute = new LocalTenantCompute(
+        `${name}-compute`,
+        {
+          slug: tenant.slug,
+          mode: computeMode,
+          suspended: tenant.lifecycle === "suspended",
+          quotas: {
+            cpu: tenant.quotas.cpu,
+            memory: tenant.quotas.memory,
+            requestsPerSecond: tenant.quotas.requestsPerSecond,
+          },
+        },
+        { parent: this, providers: [args.localCluster] },
+      );
+      this.computeNodes = compute.nodes;
+      this.routing = pulumi.all([database.routing, compute.namespace]).apply(([db, namespace]) => ({
+        database: db,
+        compute: { mode: compute.mode, namespace },
+        notProvisioned,
+      }));
       this.registerOutputs({ routing: this.routing });
       return;
     }

@@ -51,8 +51,17 @@ export function toStackError(stack: string, error: unknown): StackOperationError
   if (error instanceof CommandError && /\[409\] Conflict|currently locked|lock file/i.test(text)) {
     return new StackOperationError("retryable", stack, "stack is locked by another update");
   }
+  if (UNREACHABLE.test(text)) {
+    // A Kubernetes API server (or another endpoint) that is down is worth retrying: the
+    // next run resumes from the recorded state.
+    return new StackOperationError("retryable", stack, engineReason(text));
+  }
   return new StackOperationError("failed", stack, engineReason(text));
 }
+
+/** Engine failures caused by an endpoint that did not answer, not by the change itself. */
+const UNREACHABLE =
+  /cluster is unreachable|connect: connection refused|dial tcp [^\s]+: i\/o timeout|no route to host/i;
 
 /**
  * A failed operation run under policy packs: when mandatory rules were broken, they are the

@@ -1,7 +1,8 @@
 /**
  * Configuration the tenant stack program reads (stacks/tenant/config.ts): the resolved
  * tenant spec, the target, and — on the local target — the shared server's admin URL as a
- * secret and the name prefixes of the roles and databases it manages.
+ * secret, the name prefixes of the roles and databases it manages and, when a local
+ * Kubernetes cluster runs, its kubeconfig (secret).
  */
 import type { ConfigMap } from "@pulumi/pulumi/automation/index.js";
 import type { ResolvedTenant } from "../../catalog/index.ts";
@@ -12,6 +13,7 @@ export const CONFIG_KEYS = {
   databaseUrl: "tenancy:databaseUrl",
   rolePrefix: "tenancy:rolePrefix",
   databasePrefix: "tenancy:databasePrefix",
+  kubeconfig: "tenancy:kubeconfig",
 } as const;
 
 export interface LocalTargetSettings {
@@ -21,6 +23,11 @@ export interface LocalTargetSettings {
   readonly rolePrefix?: string;
   /** @default the db layer's default ("tenant") */
   readonly databasePrefix?: string;
+  /**
+   * Kubeconfig (contents) of the local Kubernetes cluster; without it the compute layer is
+   * reported as not provisioned. @default none
+   */
+  readonly kubeconfig?: string;
 }
 
 /** Config for the `local` target: the database layer on a local PostgreSQL server. */
@@ -34,6 +41,9 @@ export function localStackConfig(
     ...(settings.rolePrefix ? { [CONFIG_KEYS.rolePrefix]: { value: settings.rolePrefix } } : {}),
     ...(settings.databasePrefix
       ? { [CONFIG_KEYS.databasePrefix]: { value: settings.databasePrefix } }
+      : {}),
+    ...(settings.kubeconfig
+      ? { [CONFIG_KEYS.kubeconfig]: { value: settings.kubeconfig, secret: true } }
       : {}),
   });
 }

@@ -20,6 +20,8 @@ export interface PlanOptions {
   /** @default {@link plannedProvisioner} (the deployment's resource, without provider code) */
   readonly provisioner?: InDatabaseProvisioner;
   readonly fast?: boolean;
+  /** Plan the local target with a Kubernetes cluster (its kubeconfig). @default none */
+  readonly localKubeconfig?: string;
 }
 
 /** Runs the tenant program under mocks and returns everything it declared. */
@@ -37,6 +39,9 @@ export function runTenantUnderMocks(
         provisioner: options.provisioner ?? plannedProvisioner,
         platformStack,
         localAdminUrl: PLANNED_LOCAL_ADMIN_URL,
+        ...(options.localKubeconfig === undefined
+          ? {}
+          : { localKubeconfig: options.localKubeconfig }),
       }),
     {
       stack: tenantStackName(tenant.slug),

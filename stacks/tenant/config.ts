@@ -25,6 +25,8 @@ export interface TenantStackConfig {
   readonly platformStack?: string;
   /** `tenancy:databaseUrl` (secret) or DATABASE_URL; the local server, `local` only. */
   readonly localAdminUrl?: pulumi.Output<string>;
+  /** `tenancy:kubeconfig` (secret): the local Kubernetes cluster, `local` only. */
+  readonly localKubeconfig?: pulumi.Output<string>;
   /** `tenancy:rolePrefix` / `tenancy:databasePrefix`, passed to the db/ dynamic resource. */
   readonly naming: DatabaseNaming;
 }
@@ -60,6 +62,7 @@ export async function readTenantStackConfig(
   }
   const platformStack = config.get("platformStack");
   const databaseUrl = config.getSecret("databaseUrl") ?? secretFromEnv("DATABASE_URL");
+  const kubeconfig = config.getSecret("kubeconfig");
   const rolePrefix = config.get("rolePrefix");
   const databasePrefix = config.get("databasePrefix");
   return {
@@ -71,6 +74,7 @@ export async function readTenantStackConfig(
     target: target as Target,
     ...(platformStack === undefined ? {} : { platformStack }),
     ...(databaseUrl === undefined ? {} : { localAdminUrl: databaseUrl }),
+    ...(kubeconfig === undefined ? {} : { localKubeconfig: kubeconfig }),
   };
 }
 

@@ -21,7 +21,12 @@ export interface TenantProgramInputs {
   readonly platformStack?: string;
   /** Superuser URL of the local server (secret); `local` only. */
   readonly localAdminUrl?: pulumi.Input<string>;
+  /** Kubeconfig of the local Kubernetes cluster (secret); `local` only, optional. */
+  readonly localKubeconfig?: pulumi.Input<string>;
 }
+
+/** Name of the local cluster's provider resource in a tenant stack. */
+export const LOCAL_CLUSTER_PROVIDER = "local-cluster";
 
 /** Default platform stack of a region: one platform stack per region. */
 export function platformStackFor(region: string): string {
@@ -37,11 +42,21 @@ export async function tenantProgram(inputs: TenantProgramInputs): Promise<Record
   pulumi.runtime.registerStackTransformation(taggingTransformation(tenant.tags));
   let tenantResource: Tenant;
   if (target === "local") {
+    // Server-side apply: an object someone else changed out of band is a conflict, not a
+    // silent overwrite. No scheduler or kubelet runs locally, so nothing waits for pods.
+    const localCluster =
+      inputs.localKubeconfig === undefined
+        ? undefined
+        : new k8s.Provider(LOCAL_CLUSTER_PROVIDER, {
+            kubeconfig: inputs.localKubeconfig,
+            enableServerSideApply: true,
+          });
     tenantResource = new Tenant(tenant.slug, {
       tenant,
       target,
       provisioner: inputs.provisioner,
       ...(inputs.localAdminUrl === undefined ? {} : { localAdminUrl: inputs.localAdminUrl }),
+      ...(localCluster === undefined ? {} : { localCluster }),
     });
   } else {
     const stackName = inputs.platformStack ?? platformStackFor(tenant.region);
@@ -64,6 +79,7 @@ export async function tenantProgram(inputs: TenantProgramInputs): Promise<Record
     target,
     routing: tenantResource.routing,
     notProvisioned: tenantResource.notProvisioned,
+    ...(tenantResource.computeNodes === undefined ? {} : { nodes: tenantResource.computeNodes }),
     // Only tenants with a login role of their own have a password; pooled ones use the app role.
     ...(hasOwnRole(tenant.layers.database)
       ? { databasePassword: pulumi.secret(tenantResource.databasePassword) }

@@ -1,0 +1,125 @@
+/**
+ * Bad input and faults of the compute layer on the local target, against a real API server
+ * of this file's own (it is stopped and restarted here, so no other file shares it):
+ * an invalid quantity never reaches the API server, the API server going down mid-operation
+ * is a retryable failure that the next run resumes from, and a namespace deleted out of
+ * band shows in a refresh and is recreated by the next `up`.
+ */
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { resolveTenant, tenantFileSchema, type ResolvedTenant } from "../../catalog/index.ts";
+import {
+  startLocalCluster,
+  stopLocalCluster,
+  type LocalCluster,
+} from "../../control-plane/localCluster.ts";
+import { StackOperationError } from "../../control-plane/runner/errors.ts";
+import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
+import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
+import { bootstrapDatabase } from "../../db/bootstrap.ts";
+import { exampleTiers } from "../support/controlPlane.ts";
+import { testEngine } from "../support/engine.ts";
+import { describeWithCluster, kubeClient, type KubeClient } from "../support/kube.ts";
+import { freePort } from "../support/ports.ts";
+import { useTestDatabase } from "../support/postgres.ts";
+
+const db = useTestDatabase();
+
+describeWithCluster("compute layer faults on a real API server (local target)", () => {
+  let cluster: LocalCluster;
+  let admin: KubeClient;
+  let runner: TenantStackRunner;
+  let tenant: ResolvedTenant;
+  const NS = "/api/v1/namespaces/tenant-kube-fault";
+  const QUOTA = `${NS}/resourcequotas/tenancy-quota`;
+
+  beforeAll(async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), "tenancy-test-kube-faults-"));
+    cluster = await startLocalCluster({
+      stateDir,
+      apiPort: await freePort(),
+      etcdPort: await freePort({ consecutive: 2 }),
+    });
+    admin = kubeClient(cluster);
+    const { url, rolePrefix, name } = db.current;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await bootstrapDatabase(client, { rolePrefix });
+    await client.end();
+    tenant = resolveTenant(
+      tenantFileSchema.parse({
+        slug: "kube-fault",
+        name: "Fault",
+        tier: "pro",
+        quotas: { cpu: "1", memory: "1Gi" },
+      }),
+      await exampleTiers(),
+    );
+    runner = new TenantStackRunner({
+      engine: await testEngine(),
+      configFor: localStackConfig({
+        adminUrl: url,
+        rolePrefix,
+        databasePrefix: `${name}_db`,
+        kubeconfig: cluster.kubeconfig,
+      }),
+      lockBackoffMs: 200,
+    });
+    await runner.up(tenant);
+  }, 600_000);
+
+  afterAll(async () => {
+    await runner?.destroy(tenant.slug).catch(() => undefined);
+    if (cluster) await stopLocalCluster(cluster.stateDir, { purge: true });
+  }, 600_000);
+
+  const hardCpu = async () => (await admin.get(QUOTA)).body.spec.hard["limits.cpu"];
+
+  it("an invalid quantity is refused before the API server sees it; the tenant keeps its quota", async () => {
+    const bad = { ...tenant, quotas: { ...tenant.quotas, cpu: "lots" } };
+    const error = await runner.up(bad).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StackOperationError);
+    expect((error as StackOperationError).kind).toBe("failed");
+    expect((error as StackOperationError).reason).toMatch(
+      /quotas\.cpu.*"lots"|"lots" is not a CPU quantity/,
+    );
+    expect(await hardCpu()).toBe("1");
+  }, 300_000);
+
+  it("the API server down mid-operation is retryable, and the next run resumes", async () => {
+    // kill -9: no graceful shutdown of the API server (etcd and the controller-manager stay).
+    process.kill(
+      Number(await readFile(join(cluster.stateDir, "kube-apiserver.pid"), "utf8")),
+      "SIGKILL",
+    );
+    const bigger = { ...tenant, quotas: { ...tenant.quotas, cpu: "2" } };
+    const error = await runner.up(bigger).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StackOperationError);
+    expect((error as StackOperationError).kind).toBe("retryable");
+    expect((error as StackOperationError).reason).toMatch(/unreachable|connection refused/);
+    // Back up (same etcd, same state dir); the retry applies the change.
+    await startLocalCluster({ stateDir: cluster.stateDir });
+    await runner.up(bigger);
+    expect(await hardCpu()).toBe("2");
+  }, 600_000);
+
+  it("a namespace deleted out of band shows in a refresh and the next up recreates it", async () => {
+    expect((await admin.call("DELETE", NS)).status).toBe(200);
+    for (let i = 0; i < 300 && (await admin.get(NS)).status !== 404; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect((await admin.get(NS)).status).toBe(404);
+    const tenantNow = { ...tenant, quotas: { ...tenant.quotas, cpu: "2" } };
+    await runner.refresh(tenantNow);
+    const preview = await runner.preview(tenantNow);
+    expect(preview.changes).toContainEqual(
+      expect.objectContaining({ kind: "create", type: "kubernetes:core/v1:Namespace" }),
+    );
+    await runner.up(tenantNow);
+    expect((await admin.get(NS)).body.status.phase).toBe("Active");
+    expect(await hardCpu()).toBe("2");
+  }, 600_000);
+});

@@ -1,0 +1,158 @@
+/**
+ * The local Kubernetes cluster for tests (started by ./globalSetup.ts). `describeWithCluster`
+ * needs the cluster and the Pulumi engine: without either, the tests are skipped with one loud
+ * line saying why — unless TENANCY_REQUIRE_KUBE=1 (set by CI), which makes them fail.
+ * `kubeClient` talks to the API server over HTTPS with a bearer token: the admin's, or a
+ * ServiceAccount's obtained through the TokenRequest API.
+ */
+import { request } from "node:https";
+import { describe, inject, it } from "vitest";
+import { readLocalCluster, type LocalCluster } from "../../control-plane/localCluster.ts";
+import { engineRoot } from "./engine.ts";
+
+const required = process.env.TENANCY_REQUIRE_KUBE === "1";
+
+/** The cluster of this test run (call inside hooks/tests, not at module load). */
+export function testCluster(): Promise<LocalCluster> {
+  const stateDir = inject("kubeStateDir");
+  if (!stateDir) throw new Error(`no local Kubernetes cluster: ${inject("kubeUnavailable")}`);
+  return readLocalCluster(stateDir);
+}
+
+export function describeWithCluster(name: string, body: () => void): void {
+  const reason = !inject("kubeStateDir")
+    ? `no local Kubernetes cluster: ${inject("kubeUnavailable")}`
+    : !engineRoot
+      ? "no Pulumi engine: run scripts/pulumi/ensure-pulumi.sh"
+      : undefined;
+  if (reason === undefined) {
+    describe(name, body);
+    return;
+  }
+  if (required) {
+    describe(name, () => {
+      it("needs the local Kubernetes cluster and the engine (TENANCY_REQUIRE_KUBE=1)", () => {
+        throw new Error(reason);
+      });
+    });
+    return;
+  }
+  console.warn(`\n*** SKIPPED "${name}": ${reason} ***\n`);
+  describe.skip(name, body);
+}
+
+export interface KubeResponse {
+  readonly status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API objects are checked field by field
+  readonly body: any;
+}
+
+export interface KubeClient {
+  call(method: string, path: string, body?: unknown): Promise<KubeResponse>;
+  get(path: string): Promise<KubeResponse>;
+  create(path: string, body: unknown): Promise<KubeResponse>;
+}
+
+export function kubeClient(cluster: LocalCluster, token = cluster.adminToken): KubeClient {
+  const call = (method: string, path: string, body?: unknown) =>
+    new Promise<KubeResponse>((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(
+        `${cluster.server}${path}`,
+        {
+          method,
+          ca: cluster.caCert,
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: "application/json",
+            ...(payload === undefined ? {} : { "content-type": "application/json" }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              // not JSON (e.g. /readyz): keep the text
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      req.on("error", reject);
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  return {
+    call,
+    get: (path) => call("GET", path),
+    create: (path, body) => call("POST", path, body),
+  };
+}
+
+/** A short-lived token of a ServiceAccount (TokenRequest API, as the admin). */
+export async function serviceAccountToken(
+  cluster: LocalCluster,
+  namespace: string,
+  name: string,
+): Promise<string> {
+  const response = await kubeClient(cluster).create(
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: 3600 },
+    },
+  );
+  if (response.status !== 201) {
+    throw new Error(
+      `TokenRequest for ${namespace}/${name}: HTTP ${response.status} ${JSON.stringify(response.body)}`,
+    );
+  }
+  return response.body.status.token as string;
+}
+
+/** A pod that passes Pod Security `restricted`, with the given resources; `patch` alters it. */
+export function restrictedPod(
+  name: string,
+  resources: { cpu: string; memory: string },
+  patch: (pod: RestrictedPod) => void = () => undefined,
+): RestrictedPod {
+  const pod: RestrictedPod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name },
+    spec: {
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      containers: [
+        {
+          name: "app",
+          image: "registry.example/app:1",
+          resources: { requests: resources, limits: resources },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+          },
+        },
+      ],
+    },
+  };
+  patch(pod);
+  return pod;
+}
+
+export interface RestrictedPod {
+  apiVersion: "v1";
+  kind: "Pod";
+  metadata: { name: string };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests alter the spec freely
+  spec: any;
+}
