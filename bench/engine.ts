@@ -4,6 +4,8 @@
  * one worker can deploy.
  *
  *   node --import tsx bench/engine.ts [stacks=6]
+ *   node --import tsx bench/engine.ts --kube   # namespace tenant against a local Kubernetes
+ *                                              # cluster: API server start, first and no-op up
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -11,6 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { loadCatalog, resolveTenant, tenantFileSchema } from "../catalog/index.ts";
+import {
+  startLocalCluster,
+  stopLocalCluster,
+  type LocalCluster,
+} from "../control-plane/localCluster.ts";
 import { engineSettings } from "../control-plane/runner/engine.ts";
 import { previewTenants } from "../control-plane/runner/previewTenants.ts";
 import { localStackConfig } from "../control-plane/runner/stackConfig.ts";
@@ -18,7 +25,8 @@ import { TenantStackRunner } from "../control-plane/runner/tenantStacks.ts";
 import { bootstrapDatabase } from "../db/bootstrap.ts";
 import { benchServer, withDatabase } from "./support.ts";
 
-const count = Number(process.argv[2] ?? 6);
+const kube = process.argv.includes("--kube");
+const count = kube ? 1 : Number(process.argv[2] ?? 6);
 const server = await benchServer();
 const suffix = randomBytes(3).toString("hex");
 const database = `bench_engine_${suffix}`;
@@ -50,9 +58,26 @@ const engine = await engineSettings({
     PULUMI_CONFIG_PASSPHRASE: "bench",
   },
 });
+let cluster: LocalCluster | undefined;
+if (kube) {
+  const started = performance.now();
+  cluster = await startLocalCluster({
+    stateDir: join(stateDir, "kube"),
+    apiPort: 26443,
+    etcdPort: 22379,
+  });
+  console.log(
+    `local cluster start (etcd + API server ready + controller-manager): ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
 const runner = new TenantStackRunner({
   engine,
-  configFor: localStackConfig({ adminUrl: url, rolePrefix, databasePrefix: `${database}_db` }),
+  configFor: localStackConfig({
+    adminUrl: url,
+    rolePrefix,
+    databasePrefix: `${database}_db`,
+    ...(cluster ? { kubeconfig: cluster.kubeconfig } : {}),
+  }),
 });
 
 const seconds = async (work: () => Promise<unknown>) => {
@@ -71,6 +96,20 @@ const inParallel = async (parallelism: number) => {
 
 const firstUp = await seconds(() => runner.up(tenants[0]!));
 const noopOne = await seconds(() => runner.up(tenants[0]!));
+if (cluster) {
+  console.log(
+    `first up of one namespace tenant (schema + namespace, quota, limits, policies, RBAC): ${firstUp.toFixed(1)} s`,
+  );
+  console.log(`no-op up of that stack: ${noopOne.toFixed(1)} s`);
+  const destroy = await seconds(() => runner.destroy(tenants[0]!.slug));
+  console.log(`destroy (namespace deleted and gone): ${destroy.toFixed(1)} s`);
+  await stopLocalCluster(cluster.stateDir, { purge: true });
+  await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
+  await admin.end();
+  await server.stop();
+  await rm(stateDir, { recursive: true, force: true });
+  process.exit(0);
+}
 const createAll = await seconds(() => inParallel(4));
 const noopSerial = await seconds(() => inParallel(1));
 const noopParallel = await seconds(() => inParallel(4));

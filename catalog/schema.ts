@@ -31,16 +31,22 @@ export const dataResidencySchema = z
   .enum(DATA_RESIDENCIES)
   .describe("Where the tenant's data must stay; the region must be in this geography.");
 
+/** A CPU quantity as tenant quotas use it (a subset of Kubernetes quantities). */
+export const cpuQuantitySchema = z
+  .string()
+  .regex(/^(?:\d+m|\d+(?:\.\d+)?)$/, 'must be a Kubernetes CPU quantity such as "500m" or "2"');
+
+/** A memory quantity as tenant quotas use it (binary units only). */
+export const memoryQuantitySchema = z
+  .string()
+  .regex(/^\d+(?:Ki|Mi|Gi|Ti)$/, 'must be a Kubernetes memory quantity such as "512Mi"');
+
 export const quotasSchema = z
   .strictObject({
-    cpu: z
-      .string()
-      .regex(/^(?:\d+m|\d+(?:\.\d+)?)$/, 'must be a Kubernetes CPU quantity such as "500m" or "2"')
+    cpu: cpuQuantitySchema
       .optional()
       .describe("CPU limit of the tenant's namespace (Kubernetes quantity)."),
-    memory: z
-      .string()
-      .regex(/^\d+(?:Ki|Mi|Gi|Ti)$/, 'must be a Kubernetes memory quantity such as "512Mi"')
+    memory: memoryQuantitySchema
       .optional()
       .describe("Memory limit of the tenant's namespace (Kubernetes quantity)."),
     dbConnections: z

@@ -7,11 +7,13 @@ import { z } from "zod";
 import { isolationOf, LAYERS, type ResolvedTenant } from "../../catalog/index.ts";
 import {
   computeModeSchema,
+  cpuQuantitySchema,
   databaseModeSchema,
   dataResidencySchema,
   federationSchema,
   identityModeSchema,
   LIFECYCLE_STATES,
+  memoryQuantitySchema,
   regionSchema,
   slugSchema,
   storageModeSchema,
@@ -42,8 +44,8 @@ export const resolvedTenantSchema = z
     overridden: z.array(z.enum(LAYERS)),
     encryption: z.enum(["shared", "dedicated"]),
     quotas: z.strictObject({
-      cpu: z.string().min(1),
-      memory: z.string().min(1),
+      cpu: cpuQuantitySchema,
+      memory: memoryQuantitySchema,
       dbConnections: z.int().min(1).max(1000),
       statementTimeoutMs: z.int().min(100).max(3_600_000),
       requestsPerSecond: z.int().min(1),

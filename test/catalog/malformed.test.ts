@@ -130,6 +130,23 @@ describe("malformed catalogs: every error names file:line:col and the field", ()
     expect(errors[0]).toContain(reason);
   });
 
+  it.each([
+    ["cpu", "2 cores", /quotas\.cpu: must be a Kubernetes CPU quantity/],
+    ["cpu", "1e3", /quotas\.cpu: must be a Kubernetes CPU quantity/],
+    ["memory", "4GB", /quotas\.memory: must be a Kubernetes memory quantity/],
+    ["memory", "-1Gi", /quotas\.memory: must be a Kubernetes memory quantity/],
+  ])(
+    "an invalid %s quantity %j is refused at its line (never reaching an API server)",
+    (field, value, reason) => {
+      const errors = errorsOf({
+        "q.yaml": `slug: q\nname: Q\ntier: pro\nquotas:\n  ${field}: ${JSON.stringify(value)}\n`,
+      });
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(new RegExp(`^tenants/q\\.yaml:5:${field.length + 5}: `));
+      expect(errors[0]).toMatch(reason);
+    },
+  );
+
   it("reports every error of every file in one run", () => {
     const errors = errorsOf({
       "a.yaml": "slug: a\nname: A\ntier: gold\n",

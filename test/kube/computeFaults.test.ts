@@ -84,7 +84,7 @@ describeWithCluster("compute layer faults on a real API server (local target)", 
     expect(error).toBeInstanceOf(StackOperationError);
     expect((error as StackOperationError).kind).toBe("failed");
     expect((error as StackOperationError).reason).toMatch(
-      /quotas\.cpu.*"lots"|"lots" is not a CPU quantity/,
+      /quotas\.cpu: must be a Kubernetes CPU quantity/,
     );
     expect(await hardCpu()).toBe("1");
   }, 300_000);
