@@ -76,7 +76,7 @@ describeWithCluster("compute layer faults on a real API server (local target)", 
     if (cluster) await stopLocalCluster(cluster.stateDir, { purge: true });
   }, 600_000);
 
-  const hardCpu = async () => (await admin.get(QUOTA)).body.spec.hard["limits.cpu"];
+  const hardCpu = async () => (await admin.get(QUOTA)).body.spec?.hard?.["limits.cpu"];
 
   it("an invalid quantity is refused before the API server sees it; the tenant keeps its quota", async () => {
     const bad = { ...tenant, quotas: { ...tenant.quotas, cpu: "lots" } };
@@ -119,7 +119,7 @@ describeWithCluster("compute layer faults on a real API server (local target)", 
       expect.objectContaining({ kind: "create", type: "kubernetes:core/v1:Namespace" }),
     );
     await runner.up(tenantNow);
-    expect((await admin.get(NS)).body.status.phase).toBe("Active");
+    expect((await admin.get(NS)).body.status?.phase).toBe("Active");
     expect(await hardCpu()).toBe("2");
   }, 600_000);
 });

@@ -102,14 +102,14 @@ describeWithCluster("tenant compute on a real Kubernetes API server (local targe
 
   it("the namespace is restricted, with the quota, limits, policies and RBAC from the catalog", async () => {
     const ns = (await admin.get("/api/v1/namespaces/tenant-kube-alpha")).body;
-    expect(ns.metadata.labels).toMatchObject({
+    expect(ns.metadata?.labels).toMatchObject({
       "pod-security.kubernetes.io/enforce": "restricted",
       "tenancy.io/tenant": "kube-alpha",
     });
     const quota = (
       await admin.get("/api/v1/namespaces/tenant-kube-alpha/resourcequotas/tenancy-quota")
     ).body;
-    expect(quota.spec.hard).toEqual({
+    expect(quota.spec?.hard).toEqual({
       "requests.cpu": "1",
       "limits.cpu": "1",
       "requests.memory": "1Gi",
@@ -119,21 +119,19 @@ describeWithCluster("tenant compute on a real Kubernetes API server (local targe
       "services.nodeports": "0",
     });
     // The controller-manager has computed usage: the quota is enforced, not just stored.
-    expect(quota.status.hard).toEqual(quota.spec.hard);
-    const policies = (
-      await admin.get("/apis/networking.k8s.io/v1/namespaces/tenant-kube-alpha/networkpolicies")
-    ).body.items;
-    expect(policies.map((p: { metadata: { name: string } }) => p.metadata.name).sort()).toEqual([
+    expect(quota.status?.hard).toEqual(quota.spec?.hard);
+    const policies =
+      (await admin.get("/apis/networking.k8s.io/v1/namespaces/tenant-kube-alpha/networkpolicies"))
+        .body.items ?? [];
+    expect(policies.map((p) => p.metadata?.name).sort()).toEqual([
       "allow-dns",
       "allow-ingress-controller",
       "allow-same-namespace",
       "default-deny",
     ]);
-    const deny = policies.find(
-      (p: { metadata: { name: string } }) => p.metadata.name === "default-deny",
-    );
+    const deny = policies.find((p) => p.metadata?.name === "default-deny");
     // Selects every pod (empty selector), both directions, and allows nothing.
-    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    expect(deny?.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
     const binding = (
       await admin.get(
         "/apis/rbac.authorization.k8s.io/v1/namespaces/tenant-kube-alpha/rolebindings/tenancy-deployer",
@@ -239,7 +237,7 @@ describeWithCluster("tenant compute on a real Kubernetes API server (local targe
     [
       "a privileged container",
       (pod: ReturnType<typeof restrictedPod>) => {
-        pod.spec.containers[0].securityContext.privileged = true;
+        pod.spec.containers[0]!.securityContext["privileged"] = true;
       },
       /privileged \(container "app" must not set securityContext\.privileged=true\)/,
     ],
@@ -260,8 +258,8 @@ describeWithCluster("tenant compute on a real Kubernetes API server (local targe
     [
       "a root user",
       (pod: ReturnType<typeof restrictedPod>) => {
-        pod.spec.securityContext.runAsNonRoot = false;
-        pod.spec.securityContext.runAsUser = 0;
+        pod.spec.securityContext["runAsNonRoot"] = false;
+        pod.spec.securityContext["runAsUser"] = 0;
       },
       /runAsNonRoot != true|runAsUser=0/,
     ],
@@ -307,8 +305,8 @@ describeWithCluster("tenant compute on a real Kubernetes API server (local targe
       restrictedPod("pinned", { cpu: "100m", memory: "64Mi" }),
     );
     expect(created.status).toBe(201);
-    expect(created.body.spec.nodeSelector).toEqual({ "tenancy.io/tenant": "kube-beta" });
-    expect(created.body.spec.tolerations).toContainEqual({
+    expect(created.body.spec?.nodeSelector).toEqual({ "tenancy.io/tenant": "kube-beta" });
+    expect(created.body.spec?.tolerations).toContainEqual({
       key: "tenancy.io/tenant",
       operator: "Equal",
       value: "kube-beta",
@@ -323,17 +321,11 @@ describeWithCluster("tenant compute on a real Kubernetes API server (local targe
     }
     const bindings = (await admin.get("/apis/rbac.authorization.k8s.io/v1/rolebindings")).body
       .items;
-    expect(
-      bindings.filter((b: { metadata: { namespace: string } }) =>
-        b.metadata.namespace.startsWith("tenant-kube-"),
-      ),
-    ).toEqual([]);
+    expect(bindings).toBeInstanceOf(Array);
+    expect(bindings!.filter((b) => b.metadata?.namespace?.startsWith("tenant-kube-"))).toEqual([]);
     const roles = (await admin.get("/apis/rbac.authorization.k8s.io/v1/roles")).body.items;
-    expect(
-      roles.filter((r: { metadata: { namespace: string } }) =>
-        r.metadata.namespace.startsWith("tenant-kube-"),
-      ),
-    ).toEqual([]);
+    expect(roles).toBeInstanceOf(Array);
+    expect(roles!.filter((r) => r.metadata?.namespace?.startsWith("tenant-kube-"))).toEqual([]);
     expect(
       (await admin.get("/api/v1/namespaces/tenancy-pool/configmaps/tenant-kube-pooled")).status,
     ).toBe(404);

@@ -41,10 +41,34 @@ export function describeWithCluster(name: string, body: () => void): void {
   describe.skip(name, body);
 }
 
+/** The parts of API responses (objects, lists, Status) the tests read. */
+export interface KubeBody {
+  readonly message?: string;
+  readonly metadata?: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly labels?: Readonly<Record<string, string>>;
+  };
+  readonly spec?: {
+    readonly hard?: Readonly<Record<string, string>>;
+    readonly nodeSelector?: Readonly<Record<string, string>>;
+    readonly tolerations?: readonly unknown[];
+    readonly podSelector?: unknown;
+    readonly policyTypes?: readonly string[];
+  };
+  readonly status?: {
+    readonly hard?: Readonly<Record<string, string>>;
+    readonly phase?: string;
+    readonly token?: string;
+  };
+  readonly subjects?: readonly unknown[];
+  readonly data?: Readonly<Record<string, string>>;
+  readonly items?: readonly KubeBody[];
+}
+
 export interface KubeResponse {
   readonly status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API objects are checked field by field
-  readonly body: any;
+  readonly body: KubeBody;
 }
 
 export interface KubeClient {
@@ -73,11 +97,11 @@ export function kubeClient(cluster: LocalCluster, token = cluster.adminToken): K
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
-            let parsed: unknown = text;
+            let parsed: KubeBody;
             try {
-              parsed = JSON.parse(text);
+              parsed = JSON.parse(text) as KubeBody;
             } catch {
-              // not JSON (e.g. /readyz): keep the text
+              parsed = { message: text }; // not JSON (e.g. /readyz)
             }
             resolve({ status: res.statusCode ?? 0, body: parsed });
           });
@@ -113,7 +137,9 @@ export async function serviceAccountToken(
       `TokenRequest for ${namespace}/${name}: HTTP ${response.status} ${JSON.stringify(response.body)}`,
     );
   }
-  return response.body.status.token as string;
+  const token = response.body.status?.token;
+  if (!token) throw new Error(`TokenRequest for ${namespace}/${name}: no token in the response`);
+  return token;
 }
 
 /** A pod that passes Pod Security `restricted`, with the given resources; `patch` alters it. */
@@ -153,6 +179,15 @@ export interface RestrictedPod {
   apiVersion: "v1";
   kind: "Pod";
   metadata: { name: string };
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests alter the spec freely
-  spec: any;
+  spec: {
+    securityContext: Record<string, unknown>;
+    containers: {
+      name: string;
+      image: string;
+      resources: object;
+      securityContext: Record<string, unknown>;
+    }[];
+    volumes?: object[];
+    hostNetwork?: boolean;
+  };
 }
