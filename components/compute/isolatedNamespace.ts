@@ -159,15 +159,17 @@ export class IsolatedNamespace extends pulumi.ComponentResource {
     const ns = args.namespace;
     const child = { parent: this, dependsOn: [namespace] };
     const meta = (objectName: string) => ({ name: objectName, namespace: ns });
-    new k8s.core.v1.ResourceQuota(
+    const quota = new k8s.core.v1.ResourceQuota(
       `${name}-quota`,
       { metadata: meta("tenancy-quota"), spec: { hard: quotaHard(args.quotas) } },
       child,
     );
+    // The limits derive from the quota: when the API server refuses a quota change, the
+    // limits keep their previous values too.
     new k8s.core.v1.LimitRange(
       `${name}-limits`,
       { metadata: meta("tenancy-limits"), spec: limitRangeSpec(args.quotas) },
-      child,
+      { parent: this, dependsOn: [namespace, quota] },
     );
     const policy = (
       suffix: string,

@@ -48,7 +48,14 @@ PROVIDER_MOD=github.com/pulumi/pulumi-kubernetes/provider/v4
 PROVIDER_MAIN=$SCRIPT_DIR/provider-main.go
 PLUGIN_DIR=${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-kubernetes-v$PROVIDER_VERSION
 
-SERVER_STAMP_WANT="kubernetes v$KUBE_VERSION"
+SERVER_STAMP_WANT="kubernetes v$KUBE_VERSION (version stamped)"
+# What `kube-apiserver --version` and the API server's /version report (the Kubernetes
+# provider reads the server version); upstream's release build sets the same variables.
+KUBE_LDFLAGS="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  KUBE_LDFLAGS+=" -X $pkg.gitVersion=v$KUBE_VERSION -X $pkg.gitMajor=${KUBE_VERSION%%.*}"
+  KUBE_LDFLAGS+=" -X $pkg.gitMinor=$(cut -d. -f2 <<<"$KUBE_VERSION") -X $pkg.gitTreeState=clean"
+done
 provider_stamp_want() {
   printf 'pulumi-kubernetes %s %s' "$KUBE_PROVIDER_MODULE_VERSION" "$(sha256sum "$1" | cut -d' ' -f1)"
 }
@@ -144,10 +151,10 @@ build_servers() {
   (cd "$src" && go get "k8s.io/kubernetes@v$KUBE_VERSION" &&
     go get k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager) >&2
   log "go build kube-apiserver (~11 min on 2 cores)"
-  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$BIN/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver) >&2
+  (cd "$src" && go build -trimpath -ldflags "$KUBE_LDFLAGS" -o "$BIN/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver) >&2
   mv -f "$BIN/kube-apiserver.tmp" "$BIN/kube-apiserver"
   log "go build kube-controller-manager"
-  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$BIN/kube-controller-manager.tmp" k8s.io/kubernetes/cmd/kube-controller-manager) >&2
+  (cd "$src" && go build -trimpath -ldflags "$KUBE_LDFLAGS" -o "$BIN/kube-controller-manager.tmp" k8s.io/kubernetes/cmd/kube-controller-manager) >&2
   mv -f "$BIN/kube-controller-manager.tmp" "$BIN/kube-controller-manager"
   printf '%s\n' "$SERVER_STAMP_WANT" >"$CACHE/.stamp-servers"
   log "built kube-apiserver and kube-controller-manager ($((SECONDS - START))s so far)"

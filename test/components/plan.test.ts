@@ -173,12 +173,33 @@ describe("tenancy plan --json: resources", () => {
       target: "local",
       routing: { notProvisioned: ["storage", "compute", "identity"] },
     });
+    // With the local cluster's kubeconfig (secret config), the compute layer is declared too.
+    const withCluster = await run({
+      "tenancy:target": "local",
+      "tenancy:databaseUrl": "postgres://admin:pw@localhost:5432/tenancy",
+      "tenancy:kubeconfig": "apiVersion: v1\nkind: Config\n",
+    });
+    expect(withCluster.resources.map((r) => r.type)).toEqual(
+      expect.arrayContaining([
+        "pulumi:providers:kubernetes",
+        "tenancy:compute:LocalTenantCompute",
+        "kubernetes:core/v1:Namespace",
+        "kubernetes:core/v1:ResourceQuota",
+      ]),
+    );
+    expect(withCluster.resources.some((r) => r.type.startsWith("aws:"))).toBe(false);
+    expect(withCluster.outputs).toMatchObject({
+      routing: {
+        compute: { mode: "namespace", namespace: "tenant-dunlin" },
+        notProvisioned: ["storage", "identity"],
+      },
+    });
     const aws = await run({ "tenancy:target": "aws" });
     expect(aws.resources.map((r) => r.type)).toContain("pulumi:pulumi:StackReference");
     expect(
       aws.resources.filter((r) => r.type === "aws:s3/bucket:Bucket").map((r) => r.inputs["bucket"]),
     ).toEqual(["tenancy-planned-tenant-dunlin"]);
-  }, 60_000);
+  }, 120_000);
 
   it("the table gains a resource count, and naming a tenant lists its stack", async () => {
     let stdout = "";

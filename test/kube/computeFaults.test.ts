@@ -89,6 +89,83 @@ describeWithCluster("compute layer faults on a real API server (local target)", 
     expect(await hardCpu()).toBe("1");
   }, 300_000);
 
+  it("a quota the API server refuses fails the operation with its message; the tenant keeps its previous quota and limits", async () => {
+    // The platform caps tenant CPU with a ValidatingAdmissionPolicy (CEL, in the API server).
+    const policy = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies";
+    expect(
+      (
+        await admin.create(policy, {
+          apiVersion: "admissionregistration.k8s.io/v1",
+          kind: "ValidatingAdmissionPolicy",
+          metadata: { name: "tenant-cpu-cap" },
+          spec: {
+            failurePolicy: "Fail",
+            matchConstraints: {
+              resourceRules: [
+                {
+                  apiGroups: [""],
+                  apiVersions: ["v1"],
+                  operations: ["CREATE", "UPDATE"],
+                  resources: ["resourcequotas"],
+                },
+              ],
+            },
+            validations: [
+              {
+                expression:
+                  "!has(object.spec.hard) || !('limits.cpu' in object.spec.hard) || quantity(object.spec.hard['limits.cpu']).compareTo(quantity('16')) <= 0",
+                message: "a tenant namespace may have at most 16 CPUs (cluster cap)",
+              },
+            ],
+          },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await admin.create(`${policy.replace("policies", "policybindings")}`, {
+          apiVersion: "admissionregistration.k8s.io/v1",
+          kind: "ValidatingAdmissionPolicyBinding",
+          metadata: { name: "tenant-cpu-cap" },
+          spec: {
+            policyName: "tenant-cpu-cap",
+            validationActions: ["Deny"],
+            matchResources: {
+              namespaceSelector: {
+                matchExpressions: [{ key: "tenancy.io/tenant", operator: "Exists" }],
+              },
+            },
+          },
+        })
+      ).status,
+    ).toBe(201);
+    // The policy is in force once a dry-run create over the cap is refused.
+    const probe = {
+      apiVersion: "v1",
+      kind: "ResourceQuota",
+      metadata: { name: "probe" },
+      spec: { hard: { "limits.cpu": "64" } },
+    };
+    for (let i = 0; i < 100; i++) {
+      if ((await admin.create(`${NS}/resourcequotas?dryRun=All`, probe)).status === 422) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const limitsBefore = (await admin.get(`${NS}/limitranges/tenancy-limits`)).body;
+
+    const huge = { ...tenant, quotas: { ...tenant.quotas, cpu: "64" } };
+    const error = await runner.up(huge).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StackOperationError);
+    expect((error as StackOperationError).kind).toBe("failed");
+    expect((error as StackOperationError).reason).toContain(
+      "a tenant namespace may have at most 16 CPUs (cluster cap)",
+    );
+    expect(await hardCpu()).toBe("1");
+    expect((await admin.get(`${NS}/limitranges/tenancy-limits`)).body).toEqual(limitsBefore);
+    // Within the cap the same stack deploys again.
+    await runner.up(tenant);
+    expect(await hardCpu()).toBe("1");
+  }, 600_000);
+
   it("the API server down mid-operation is retryable, and the next run resumes", async () => {
     // kill -9: no graceful shutdown of the API server (etcd and the controller-manager stay).
     process.kill(
