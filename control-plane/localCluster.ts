@@ -5,7 +5,7 @@
  * (with the reason) and the compute layer of the local target is reported as not provisioned.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -41,6 +41,19 @@ export interface LocalClusterOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** The provider version ensure-kube.sh builds; npm `@pulumi/kubernetes` must be the same. */
+export const KUBERNETES_PROVIDER_VERSION = "4.25.0";
+
+/** The installed npm `@pulumi/kubernetes` version (it asks the engine for that plugin). */
+function kubernetesSdkVersion(): string | undefined {
+  try {
+    const manifest = join(PROJECT_DIR, "node_modules", "@pulumi", "kubernetes", "package.json");
+    return (JSON.parse(readFileSync(manifest, "utf8")) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Where ensure-kube.sh puts the binaries. */
 export function kubeBinDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TENANCY_KUBE_BIN) return env.TENANCY_KUBE_BIN;
@@ -63,6 +76,10 @@ export function localClusterUnavailable(env: NodeJS.ProcessEnv = process.env): s
   }
   const etcd = (env.PATH ?? "").split(":").some((dir) => dir && existsSync(join(dir, "etcd")));
   if (!etcd) return "etcd is not installed: apt-get install etcd-server";
+  const sdk = kubernetesSdkVersion();
+  if (sdk !== KUBERNETES_PROVIDER_VERSION) {
+    return `npm @pulumi/kubernetes is ${sdk ?? "not installed"} but the local provider is ${KUBERNETES_PROVIDER_VERSION}: run npm ci`;
+  }
   return undefined;
 }
 

@@ -52,6 +52,10 @@ STATE=$(cd "$STATE" && pwd)
 chmod 700 "$STATE"
 KUBECONFIG_PATH=$STATE/kubeconfig
 
+# One start at a time per state dir: a concurrent caller waits, then reuses the cluster.
+exec 9>"$STATE/.start-lock"
+command -v flock >/dev/null 2>&1 && flock 9
+
 alive() { [[ -f $STATE/$1.pid ]] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
 
 api() { # METHOD PATH [BODY] -> HTTP status on stdout
@@ -122,7 +126,7 @@ mv -f "$KUBECONFIG_PATH.tmp" "$KUBECONFIG_PATH"
 spawn() { # name command...
   local name=$1
   shift
-  setsid nohup "$@" >"$STATE/$name.log" 2>&1 </dev/null &
+  setsid nohup "$@" >"$STATE/$name.log" 2>&1 </dev/null 9>&- &
   printf '%s\n' "$!" >"$STATE/$name.pid"
 }
 

@@ -1,6 +1,7 @@
 /**
  * Vitest global setup: one real PostgreSQL server per test run, and — when the binaries are
- * built (scripts/kube/ensure-kube.sh) — one local Kubernetes cluster on free loopback ports.
+ * built (scripts/kube/ensure-kube.sh) — the place and ports of one local Kubernetes cluster,
+ * started by the first test that needs it.
  *
  * `DATABASE_URL` (a role allowed to CREATE DATABASE and CREATE ROLE) is used when set;
  * otherwise an embedded server is started in the OS temp dir and removed afterwards.
@@ -11,11 +12,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import {
-  localClusterUnavailable,
-  startLocalCluster,
-  stopLocalCluster,
-} from "../../control-plane/localCluster.ts";
+import { localClusterUnavailable, stopLocalCluster } from "../../control-plane/localCluster.ts";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../db/embeddedPostgres.ts";
 import { freePort } from "./ports.ts";
 
@@ -26,6 +23,8 @@ declare module "vitest" {
     kubeStateDir: string;
     /** Why there is no local cluster ("" when there is one). */
     kubeUnavailable: string;
+    kubeApiPort: number;
+    kubeEtcdPort: number;
   }
 }
 
@@ -48,31 +47,31 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide("adminDatabaseUrl", server.url);
 }
 
+/**
+ * The cluster is started lazily, by the first test that needs it (./kube.ts): a run of other
+ * tests pays nothing. Here we only pick its state dir and ports, and stop it at the end.
+ */
 async function setupCluster(project: TestProject): Promise<void> {
   const unavailable = localClusterUnavailable();
   if (unavailable) {
+    if (process.env.TENANCY_REQUIRE_KUBE === "1") {
+      throw new Error(`TENANCY_REQUIRE_KUBE=1 but no local Kubernetes cluster: ${unavailable}`);
+    }
     project.provide("kubeStateDir", "");
     project.provide("kubeUnavailable", unavailable);
     return;
   }
   const stateDir = await mkdtemp(join(tmpdir(), "tenancy-test-kube-"));
   kubeState = stateDir;
-  try {
-    // etcd needs two consecutive ports (client, peer).
-    const etcdPort = await freePort({ consecutive: 2 });
-    await startLocalCluster({ stateDir, apiPort: await freePort(), etcdPort });
-  } catch (error) {
-    if (process.env.TENANCY_REQUIRE_KUBE === "1") throw error;
-    project.provide("kubeStateDir", "");
-    project.provide("kubeUnavailable", error instanceof Error ? error.message : String(error));
-    return;
-  }
   project.provide("kubeStateDir", stateDir);
+  project.provide("kubeApiPort", await freePort());
+  // etcd needs two consecutive ports (client, peer).
+  project.provide("kubeEtcdPort", await freePort({ consecutive: 2 }));
   project.provide("kubeUnavailable", "");
 }
 
 export async function teardown(): Promise<void> {
-  if (kubeState) await stopLocalCluster(kubeState, { purge: true });
+  if (kubeState) await stopLocalCluster(kubeState, { purge: true }); // no-op if never started
   await server?.stop({ removeData: true });
   if (dataRoot) await rm(dataRoot, { recursive: true, force: true });
 }

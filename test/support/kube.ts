@@ -7,16 +7,23 @@
  */
 import { request } from "node:https";
 import { describe, inject, it } from "vitest";
-import { readLocalCluster, type LocalCluster } from "../../control-plane/localCluster.ts";
+import { startLocalCluster, type LocalCluster } from "../../control-plane/localCluster.ts";
 import { engineRoot } from "./engine.ts";
 
 const required = process.env.TENANCY_REQUIRE_KUBE === "1";
 
-/** The cluster of this test run (call inside hooks/tests, not at module load). */
+/**
+ * The cluster of this test run, started on first use (start-cluster.sh serializes concurrent
+ * starts and reuses a running cluster); stopped by the global teardown. Call it in hooks.
+ */
 export function testCluster(): Promise<LocalCluster> {
   const stateDir = inject("kubeStateDir");
   if (!stateDir) throw new Error(`no local Kubernetes cluster: ${inject("kubeUnavailable")}`);
-  return readLocalCluster(stateDir);
+  return startLocalCluster({
+    stateDir,
+    apiPort: inject("kubeApiPort"),
+    etcdPort: inject("kubeEtcdPort"),
+  });
 }
 
 export function describeWithCluster(name: string, body: () => void): void {
