@@ -49,7 +49,8 @@ export async function openLocalControlPlane(
     building = startEngineBuild(join(STATE_DIR, "engine-build.log"), () => (building = false));
   }
   const kube = await localKubernetes();
-  if (kube.note) io.stderr(`${kube.note}
+  if (kube.note)
+    io.stderr(`${kube.note}
 `);
   // Operations wait while our build runs, or while another process holds the build lock.
   const runner = lazyStackRunner(
