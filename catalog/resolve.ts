@@ -46,7 +46,7 @@ export interface ResolvedTenant {
 
 /** Resolves one tenant against the tiers. The tenant must have passed `tenantViolations`. */
 export function resolveTenant(tenant: TenantFile, tiers: TiersFile): ResolvedTenant {
-  const tier = tiers.tiers[tenant.tier];
+  const tier = Object.hasOwn(tiers.tiers, tenant.tier) ? tiers.tiers[tenant.tier] : undefined;
   if (!tier) throw new Error(`tenant ${tenant.slug}: unknown tier "${tenant.tier}"`);
   const layers: LayerModes = { ...tier.layers, ...stripUndefined(tenant.overrides ?? {}) };
   const encryption = tenant.encryption ?? tier.encryption;

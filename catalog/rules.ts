@@ -19,7 +19,8 @@ export interface RuleViolation {
 
 /** Problems of one tenant against the tiers. Empty when the tenant is consistent. */
 export function tenantViolations(tenant: TenantFile, tiers: TiersFile): RuleViolation[] {
-  const tier = tiers.tiers[tenant.tier];
+  // Own keys only: "__proto__", "constructor" or "toString" are not tiers.
+  const tier = Object.hasOwn(tiers.tiers, tenant.tier) ? tiers.tiers[tenant.tier] : undefined;
   if (!tier) {
     const names = Object.keys(tiers.tiers);
     return [

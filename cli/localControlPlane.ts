@@ -7,7 +7,7 @@ import { mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { formatDiagnostic, loadCatalog, type Catalog } from "../catalog/index.ts";
 import { startControlPlane, type ControlPlane } from "../control-plane/controlPlane.ts";
-import { keptSecret } from "../control-plane/keptSecret.ts";
+import { operatorToken } from "../control-plane/operatorToken.ts";
 import {
   localDatabases,
   localKubernetes,
@@ -23,6 +23,8 @@ export interface LocalControlPlane {
   readonly plane: ControlPlane;
   readonly catalog: Catalog;
   readonly token: string;
+  /** How to find the operator token; the token itself only on the start that created it. */
+  readonly tokenNotice: string;
   close(): Promise<void>;
 }
 
@@ -37,8 +39,7 @@ export async function openLocalControlPlane(
     return undefined;
   }
   const databases: LocalDatabases = await localDatabases();
-  const token =
-    process.env.TENANCY_API_TOKEN ?? (await keptSecret(join(STATE_DIR, "state", "api-token")));
+  const { token, notice: tokenNotice } = await operatorToken(join(STATE_DIR, "state"));
   const engine = { stateDir: join(STATE_DIR, "state") };
   let building = false;
   if (!pulumiRoot()) {
@@ -75,6 +76,7 @@ export async function openLocalControlPlane(
     plane,
     catalog: loaded.catalog,
     token,
+    tokenNotice,
     async close() {
       await plane.stop();
       await kube.close();

@@ -36,7 +36,7 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
   if (!local) return 1;
   const url = await local.plane.app!.listen({ host: values.host, port: Number(values.port) });
   io.stdout(`tenancy control plane listening on ${url}\n`);
-  io.stdout(`operator token: ${local.token}\n`);
+  io.stdout(`${local.tokenNotice}\n`);
   const steps = await reconcile(local.plane.pool, local.plane.service, local.catalog);
   const started = steps.filter((s) => s.action !== "unchanged" && s.action !== "refused").length;
   io.stdout(`catalog ${values.catalog}: ${steps.length} tenants, ${started} operations started\n`);

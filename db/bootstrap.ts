@@ -125,8 +125,11 @@ export async function bootstrapDatabase(
     if (options.registry ?? true) {
       await client.query(REGISTRY_TABLE_SQL);
       await client.query(MOVE_STATE_SQL);
+      // Nobody but the owner (and the audit role) reads the registry: from the application
+      // role an SQL injection would otherwise list every tenant's id, the one value needed
+      // to set another tenant's context. Revoked again on re-bootstrap (older grants).
       await client.query(`REVOKE ALL ON ${q.platform}.tenants FROM PUBLIC`);
-      await client.query(`GRANT SELECT ON ${q.platform}.tenants TO ${quoteIdent(roles.app)}`);
+      await client.query(`REVOKE ALL ON ${q.platform}.tenants FROM ${quoteIdent(roles.app)}`);
     }
     await grantApplicationAccess(client, roles.owner, shared, appRoles);
     await client.query("RESET ROLE");

@@ -15,9 +15,16 @@ import type { Registry } from "prom-client";
 import type { TiersFile } from "../../catalog/index.ts";
 import type { TenantService } from "../service/tenantService.ts";
 import { fleetRoutes } from "./fleetRoutes.ts";
-import { authHook, type AuthOptions } from "./auth.ts";
+import { authHook, requireAccess, type AuthOptions } from "./auth.ts";
+import { rejectMalformedText } from "./wellFormed.ts";
 import { operationRoutes } from "./operationRoutes.ts";
-import { problem, problemErrorHandler, sendDatabaseUnavailable, sendProblem } from "./problem.ts";
+import {
+  problem,
+  problemErrorHandler,
+  sendDatabaseUnavailable,
+  sendProblem,
+  type ServerErrorLog,
+} from "./problem.ts";
 import { tenantRoutes } from "./tenantRoutes.ts";
 
 export interface AppDeps {
@@ -34,13 +41,15 @@ export interface AppDeps {
   readonly logger?: boolean;
   /** Largest accepted request body in bytes. @default 65536 */
   readonly bodyLimit?: number;
+  /** Where every 5xx is reported. @default one line with the stack on stderr */
+  readonly serverErrorLog?: ServerErrorLog;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: deps.bodyLimit ?? 64 * 1024 });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler(problemErrorHandler);
+  app.setErrorHandler(problemErrorHandler(deps.serverErrorLog));
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       reply,
@@ -56,6 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
   app.addHook("onRequest", authHook(deps.auth));
+  app.addHook("preValidation", rejectMalformedText);
   const typed = app.withTypeProvider<ZodTypeProvider>();
   typed.get("/healthz", { schema: { hide: true } }, async (_request, reply) => {
     try {
@@ -65,11 +75,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     return { status: "ok" };
   });
-  typed.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+  // Operator documents: a tenant token reads its own tenant, not the fleet's figures.
+  typed.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
+    if (!requireAccess(request, reply)) return reply;
     reply.type(deps.metrics.contentType);
     return deps.metrics.metrics();
   });
-  typed.get("/openapi.json", { schema: { hide: true } }, () => app.swagger());
+  typed.get("/openapi.json", { schema: { hide: true } }, (request, reply) => {
+    if (!requireAccess(request, reply)) return reply;
+    return app.swagger();
+  });
   await typed.register(tenantRoutes({ pool: deps.pool, service: deps.service }));
   await typed.register(operationRoutes({ pool: deps.pool, service: deps.service }));
   await typed.register(fleetRoutes({ pool: deps.pool, tiers: deps.tiers, service: deps.service }));

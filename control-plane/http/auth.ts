@@ -40,7 +40,8 @@ export function authenticate(
   header: string | undefined,
 ): Principal | undefined {
   if (options.insecureOpen) return { kind: "operator" };
-  const token = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header ?? "")?.[1];
+  // The scheme is case-insensitive (RFC 7235 §2.1): "Bearer", "bearer", "BEARER".
+  const token = /^bearer +([\x21-\x7e]{1,512})$/i.exec(header ?? "")?.[1];
   if (!token || !options.operatorToken) return undefined;
   if (equal(token, options.operatorToken)) return { kind: "operator" };
   const slug = /^tnt_([a-z0-9-]{1,30})\./.exec(token)?.[1];

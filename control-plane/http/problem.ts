@@ -73,11 +73,28 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   return reply.status(body.status).type("application/problem+json").send(body);
 }
 
-/** Fastify error handler: every error leaves as problem+json; internals are logged, not sent. */
-export function problemErrorHandler(
+/** Where server errors are reported; the default writes one line with the stack to stderr. */
+export type ServerErrorLog = (error: unknown, request: FastifyRequest, status: number) => void;
+
+export const logToStderr: ServerErrorLog = (error, request, status) => {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  console.error(`tenancy: ${status} on ${request.method} ${request.url}: ${detail}`);
+};
+
+/**
+ * Fastify error handler: every error leaves as problem+json; internals are logged (every 5xx,
+ * through `log`, whether or not the Fastify logger is on), never sent.
+ */
+export function problemErrorHandler(log: ServerErrorLog = logToStderr) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+    handleError(error, request, reply, log);
+}
+
+function handleError(
   error: FastifyError,
   request: FastifyRequest,
   reply: FastifyReply,
+  log: ServerErrorLog,
 ) {
   if (error instanceof DomainError) {
     return sendProblem(
@@ -100,12 +117,12 @@ export function problemErrorHandler(
     );
   }
   if (isDatabaseUnavailable(error)) {
-    request.log.warn({ err: error }, "database unavailable");
+    log(error, request, 503);
     return sendDatabaseUnavailable(reply);
   }
   const status = error.statusCode ?? 500;
   if (status >= 500) {
-    request.log.error({ err: error }, "request failed");
+    log(error, request, 500);
     return sendProblem(
       reply,
       problem(500, "internal-error", "the server failed; the request may be retried"),

@@ -3,7 +3,12 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { tenantFileSchema } from "../../catalog/index.ts";
 import { layerOverridesSchema, quotasSchema } from "../../catalog/schema.ts";
-import { getTenant, latestDeletionReport, listTenants, tenantOperations } from "../store/store.ts";
+import {
+  getTenant,
+  latestDeletionReport,
+  listTenantPage,
+  tenantOperations,
+} from "../store/store.ts";
 import type { TenantService } from "../service/tenantService.ts";
 import type pg from "pg";
 import { requireAccess } from "./auth.ts";
@@ -22,6 +27,23 @@ const idempotencyHeaders = z.object({
     .regex(/^[\x21-\x7e]{1,255}$/, "must be 1-255 visible ASCII characters")
     .optional(),
 });
+
+const DEFAULT_PAGE = 100;
+const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  cursor: z.string().max(200).optional(),
+});
+
+/** Opaque cursors: the last slug of the page, base64url. */
+function encodeCursor(slug: string): string {
+  return Buffer.from(`after:${slug}`).toString("base64url");
+}
+
+function decodeCursor(cursor: string): string | undefined {
+  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  const slug = /^after:([a-z0-9-]{1,64})$/.exec(text)?.[1];
+  return slug;
+}
 
 export const tenantPatchSchema = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
@@ -60,13 +82,36 @@ export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
       "/v1/tenants",
       {
         schema: {
-          summary: "List tenants",
-          response: { 200: z.object({ tenants: z.array(tenantView) }) },
+          summary: "List tenants, by slug, a page at a time (follow `next`)",
+          querystring: listQuery,
+          response: {
+            200: z.object({
+              tenants: z.array(tenantView),
+              next: z.string().nullable().describe("URL of the next page; null on the last"),
+            }),
+          },
         },
       },
       async (request, reply) => {
         if (!requireAccess(request, reply)) return reply;
-        return { tenants: (await listTenants(deps.pool)).map(toTenantView) };
+        const limit = request.query.limit ?? DEFAULT_PAGE;
+        let after: string | undefined;
+        if (request.query.cursor !== undefined) {
+          after = decodeCursor(request.query.cursor);
+          if (after === undefined)
+            return sendProblem(reply, problem(400, "invalid-cursor", "the cursor is not valid"));
+        }
+        const page = await listTenantPage(deps.pool, {
+          limit: limit + 1,
+          ...(after ? { after } : {}),
+        });
+        const tenants = page.slice(0, limit);
+        const next =
+          page.length > limit
+            ? `/v1/tenants?limit=${limit}&cursor=${encodeCursor(tenants.at(-1)!.slug)}`
+            : null;
+        if (next) reply.header("link", `<${next}>; rel="next"`);
+        return { tenants: tenants.map(toTenantView), next };
       },
     );
 

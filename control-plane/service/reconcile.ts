@@ -7,6 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import type { Catalog } from "../../catalog/index.ts";
+import type { TenantRecord } from "../store/records.ts";
 import type { Queryable } from "../store/store.ts";
 import { listTenants } from "../store/store.ts";
 import { DomainError } from "./domainErrors.ts";
@@ -76,7 +77,10 @@ export async function exportTenants(db: Queryable, dir: string): Promise<string[
   for (const tenant of await listTenants(db)) {
     if (tenant.source !== "api") continue;
     const file = join(dir, `${tenant.slug}.yaml`);
-    const body = stringify({ ...tenant.spec, $schema: undefined }, { sortMapEntries: false });
+    const body = stringify(
+      { ...tenant.spec, $schema: undefined, lifecycle: exportedLifecycle(tenant) },
+      { sortMapEntries: false },
+    );
     await writeFile(
       file,
       `# yaml-language-server: $schema=../schemas/tenant.schema.json\n${body}`,
@@ -85,4 +89,14 @@ export async function exportTenants(db: Queryable, dir: string): Promise<string[
     written.push(file);
   }
   return written;
+}
+
+/**
+ * The lifecycle written for a tenant: the one it is in. `offboarding` only for a tenant being
+ * offboarded (a file saying so would make the next reconcile delete it); otherwise its
+ * requested lifecycle, active or suspended.
+ */
+export function exportedLifecycle(tenant: Pick<TenantRecord, "state" | "spec">) {
+  if (tenant.state === "offboarding") return "offboarding";
+  return tenant.spec.lifecycle === "suspended" ? "suspended" : "active";
 }

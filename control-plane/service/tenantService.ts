@@ -221,6 +221,15 @@ export function createTenantService(deps: TenantServiceDeps) {
       source: "api" | "catalog" = "api",
     ): Promise<Accepted & { replayed: boolean }> {
       const { spec, resolved } = validateSpec(input, deps.tiers());
+      if (spec.lifecycle === "offboarding") {
+        throw new DomainError("invalid", "invalid-tenant", "the tenant is not valid", [
+          {
+            path: "lifecycle",
+            message:
+              'a new tenant starts "active" or "suspended"; offboard an existing one with DELETE',
+          },
+        ]);
+      }
       const requestHash = createHash("sha256").update(stableJson(input)).digest("hex");
       const outcome = await inTransaction(pool, async (tx) => {
         if (idempotencyKey) {

@@ -68,6 +68,16 @@ export async function listTenants(db: Queryable, options: { includeDeleted?: boo
   return rows;
 }
 
+/** One page of live tenants by slug, after `after` (keyset pagination: stable under inserts). */
+export async function listTenantPage(db: Queryable, options: { after?: string; limit: number }) {
+  const { rows } = await db.query<TenantRecord>(
+    `SELECT ${TENANT_COLUMNS} FROM control_plane.tenants
+      WHERE state <> 'deleted' AND ($1::text IS NULL OR slug > $1) ORDER BY slug LIMIT $2`,
+    [options.after ?? null, options.limit],
+  );
+  return rows;
+}
+
 /**
  * Updates a tenant. Enforces the state machine (transitions.ts): the row is updated only when
  * its current state allows the change — checked in the UPDATE itself, so a concurrent
@@ -154,7 +164,7 @@ export async function getOperation(
   id: string,
   options: { forUpdate?: boolean } = {},
 ) {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
   const { rows } = await db.query<OperationRecord>(
     `SELECT ${OPERATION_COLUMNS} FROM control_plane.operations WHERE id = $1${options.forUpdate ? " FOR UPDATE" : ""}`,
     [id],

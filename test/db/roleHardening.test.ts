@@ -161,3 +161,16 @@ describe("tenant role settings", () => {
     expect((await audit()).filter((f) => f.code === "role-setting-drift")).toEqual([]);
   });
 });
+
+describe("the tenant registry", () => {
+  it("is not readable by the application role (no list of every tenant's id)", async () => {
+    await driver.create({ slug: "hidden", mode: "pool", quotas });
+    await expect(env.appPool.query("SELECT id FROM tenancy.tenants")).rejects.toMatchObject({
+      code: "42501",
+    });
+    const { rows } = await env.appPool.query<{ granted: boolean }>(
+      "SELECT has_table_privilege(current_user, 'tenancy.tenants', 'SELECT') AS granted",
+    );
+    expect(rows[0]!.granted).toBe(false);
+  });
+});
