@@ -13,6 +13,8 @@ import { assertSchemaName } from "./identifiers.ts";
 import { migrateAll } from "./migrations/migrateAll.ts";
 import type { MigrateSummary } from "./migrations/migrateSchemas.ts";
 import { DEFAULT_MIGRATIONS_DIR, loadMigrationDirectory } from "./migrations/migrationSet.ts";
+import { TenantMoveError } from "./moves/moveErrors.ts";
+import { runMoveCommand } from "./moves/moveCommand.ts";
 import { protectDatabase } from "./protect.ts";
 import { purgeTenant, type PurgeReport } from "./purge.ts";
 import { errorMessage, redactUrl, withClient } from "./transaction.ts";
@@ -33,6 +35,9 @@ commands:
   migrate     apply tenant migrations to the shared schema, every tenant_* schema and every
               dedicated database [--migrations DIR] [--concurrency N] [--no-dedicated]
   purge       offboard a tenant and verify nothing remains --tenant SLUG [--tenant-id UUID]
+  move        move a tenant's data online --tenant SLUG --to pool|schema [--grace 24h]
+              [--migrations DIR]; --abort rolls an unswitched move back; --purge purges the
+              old placement after its grace period (--purge --grace 0: now)
 
 options:
   --database-url URL     superuser URL of the control database (default: env DATABASE_URL)
@@ -57,6 +62,10 @@ const OPTIONS = {
   "control-database": { type: "string", multiple: true },
   tenant: { type: "string" },
   "tenant-id": { type: "string" },
+  to: { type: "string" },
+  grace: { type: "string" },
+  abort: { type: "boolean", default: false },
+  purge: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -97,7 +106,10 @@ export async function runDbCommand(argv: string[], io: DbCommandIo): Promise<num
   } catch (error) {
     const where = command ? `tenancy db ${command}` : "tenancy db";
     io.stderr(`${where}: error: ${oneLine(errorMessage(error))}\n`);
-    if (error instanceof UsageError) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof TenantMoveError && error.reason === "usage")
+    ) {
       io.stderr(DB_USAGE.split("\n")[0] + "\n");
       return 2;
     }
@@ -112,6 +124,23 @@ function oneLine(text: string): string {
 type Handler = (url: string, values: Values, io: DbCommandIo) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, Handler>> = {
+  move: (url, values, io) =>
+    runMoveCommand(
+      {
+        url,
+        ...optional("tenant", values.tenant),
+        ...optional("to", values.to),
+        ...optional("grace", values.grace),
+        abort: values.abort,
+        purge: values.purge,
+        ...optional("migrations", values.migrations),
+        ...optional("rolePrefix", values["role-prefix"]),
+        ...optional("databasePrefix", values["database-prefix"]),
+        json: values.json,
+      },
+      (line) => io.stdout(`${line}\n`),
+    ),
+
   async bootstrap(url, values, io) {
     const result = await withClient(pg, url, (client) =>
       bootstrapDatabase(client, {
