@@ -3,7 +3,7 @@
  *
  * ```ts
  * const router = createTenantRouter({
- *   resolve: (slug) => fetchRoutingRecord(slug),                 // GET /v1/tenants/:slug, or the registry
+ *   resolve: (slug) => fetchRoutingRecord(slug),                 // e.g. GET /v1/tenants/:slug (not the registry: the app role cannot read it)
  *   poolFor: (routing) => poolsByPlacement(routing),             // one pg.Pool per placement
  * });
  * await router.withTenant("acme", async (client) => client.query("INSERT INTO projects (name) VALUES ('Q3')"));
