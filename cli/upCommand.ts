@@ -54,6 +54,18 @@ export interface UpSettings {
   readonly onDeploy?: (slug: string) => void;
 }
 
+/** The desired-state hash of each tenant's stack in this context (code hashed once). */
+export async function desiredStateHasher(
+  context: UpContext,
+): Promise<(tenant: ResolvedTenant) => string> {
+  const configFor = localStackConfig(context.local);
+  const code = await programCodeHash(context.engine.projectDir);
+  const sdks = await sdkVersions(context.engine.projectDir);
+  const engine = context.engine.command.version?.toString() ?? "unknown";
+  return (tenant) =>
+    desiredStateHash({ spec: tenant, config: configFor(tenant), code, engine, sdks });
+}
+
 /** Rolls `tenants` out; writes events and a summary; returns the report. */
 export async function runUp(
   tenants: readonly ResolvedTenant[],
@@ -65,11 +77,8 @@ export async function runUp(
     engine: context.engine,
     configFor: localStackConfig(context.local),
   });
-  const configFor = localStackConfig(context.local);
   const store = DesiredStateStore.forBackend(context.engine.backendUrl);
-  const code = await programCodeHash(context.engine.projectDir);
-  const sdks = await sdkVersions(context.engine.projectDir);
-  const engine = context.engine.command.version?.toString() ?? "unknown";
+  const hashOf = await desiredStateHasher(context);
   if (!store.supported) {
     io.stderr(
       `note: backend ${context.engine.backendUrl} keeps no desired-state records: every stack is deployed\n`,
@@ -97,8 +106,7 @@ export async function runUp(
         settings.onDeploy?.(tenant.slug);
         return runner.up(tenant);
       },
-      hashOf: (tenant) =>
-        desiredStateHash({ spec: tenant, config: configFor(tenant), code, engine, sdks }),
+      hashOf,
       isCurrent: (stack, hash) => store.isCurrent(stack, hash),
       record: (stack, hash) => store.record(stack, hash),
       tryLock: (slug) => tryTenantLock(context.controlPool, slug),
