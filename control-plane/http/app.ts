@@ -13,6 +13,7 @@ import {
 import type pg from "pg";
 import type { Registry } from "prom-client";
 import type { TiersFile } from "../../catalog/index.ts";
+import { consoleRoutes } from "../console/consoleRoutes.ts";
 import type { TenantService } from "../service/tenantService.ts";
 import { fleetRoutes } from "./fleetRoutes.ts";
 import { authHook, requireAccess, type AuthOptions } from "./auth.ts";
@@ -88,5 +89,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await typed.register(tenantRoutes({ pool: deps.pool, service: deps.service }));
   await typed.register(operationRoutes({ pool: deps.pool, service: deps.service }));
   await typed.register(fleetRoutes({ pool: deps.pool, tiers: deps.tiers, service: deps.service }));
+  await app.register(consoleRoutes);
   return app;
 }

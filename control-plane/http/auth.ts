@@ -6,6 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { isConsoleAsset } from "../console/consoleRoutes.ts";
 import { problem, sendProblem } from "./problem.ts";
 
 export type Principal =
@@ -50,10 +51,10 @@ export function authenticate(
   return undefined;
 }
 
-/** onRequest hook: 401 without a valid token (health checks excepted). */
+/** onRequest hook: 401 without a valid token (health checks and the console's files excepted). */
 export function authHook(options: AuthOptions) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.url === "/healthz") return;
+    if (request.url === "/healthz" || isConsoleAsset(request.url)) return;
     const principal = authenticate(options, request.headers.authorization);
     if (!principal) {
       reply.header("www-authenticate", 'Bearer realm="tenancy"');

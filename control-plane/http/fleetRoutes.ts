@@ -38,11 +38,8 @@ const fleetView = z.object({
   tiers: z.array(z.object({ name: z.string(), layers: z.record(z.string(), z.string()) })),
 });
 
-/** One row per tenant: [slug, name, tier, state, region, database, storage, compute, identity]. */
-const compactList = z.object({
-  columns: z.array(z.string()),
-  rows: z.array(z.array(z.string())),
-});
+/** The columns of the compact tenant list, one row per tenant. */
+const COLUMNS = ["slug", "name", "tier", "state", "region", ...LAYERS];
 
 export function fleetRoutes(deps: FleetRoutesDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -111,22 +108,25 @@ export function fleetRoutes(deps: FleetRoutesDeps): FastifyPluginAsyncZod {
       "/v1/fleet/tenants",
       {
         schema: {
-          summary: "Every tenant in one compact table (for search in the console)",
-          response: { 200: compactList },
+          summary:
+            "Every tenant in one compact table (for search in the console): " +
+            "{ columns, rows } — one array of strings per tenant, built by PostgreSQL",
         },
       },
       async (request, reply) => {
         if (!requireAccess(request, reply)) return reply;
-        const { rows } = await deps.pool.query<{ row: string[] }>(
-          `SELECT ARRAY[slug, name, tier, state, resolved ->> 'region',
-                        resolved -> 'isolation' ->> 'database', resolved -> 'isolation' ->> 'storage',
-                        resolved -> 'isolation' ->> 'compute', resolved -> 'isolation' ->> 'identity'] AS row
-             FROM control_plane.tenants WHERE state <> 'deleted' ORDER BY slug`,
+        // Built as one JSON text by the database: 5,000 rows cost no per-row work here.
+        const { rows } = await deps.pool.query<{ body: string }>(
+          `SELECT json_build_object('columns', $1::text[], 'rows', COALESCE(json_agg(json_build_array(
+                    slug, name, tier, state, COALESCE(resolved ->> 'region', ''),
+                    COALESCE(resolved -> 'isolation' ->> 'database', ''),
+                    COALESCE(resolved -> 'isolation' ->> 'storage', ''),
+                    COALESCE(resolved -> 'isolation' ->> 'compute', ''),
+                    COALESCE(resolved -> 'isolation' ->> 'identity', '')) ORDER BY slug), '[]'))::text AS body
+             FROM control_plane.tenants WHERE state <> 'deleted'`,
+          [COLUMNS],
         );
-        return {
-          columns: ["slug", "name", "tier", "state", "region", ...LAYERS],
-          rows: rows.map((r) => r.row.map((cell) => cell ?? "")),
-        };
+        return reply.type("application/json").send(rows[0]!.body);
       },
     );
 
