@@ -6,7 +6,6 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveTenant } from "../../catalog/index.ts";
 import {
@@ -27,6 +26,44 @@ const FLAGS = [
   "--no-first-run",
 ];
 const SEEDED = 5_000;
+
+/** The part of playwright-core's API used here (loaded at run time: see `launch`). */
+interface Page {
+  goto(url: string): Promise<unknown>;
+  fill(selector: string, value: string): Promise<void>;
+  click(selector: string): Promise<void>;
+  dblclick(selector: string): Promise<void>;
+  selectOption(selector: string, value: string): Promise<unknown>;
+  waitForSelector(selector: string, options?: { timeout?: number }): Promise<unknown>;
+  waitForFunction(
+    fn: () => boolean,
+    arg?: undefined,
+    options?: { timeout?: number },
+  ): Promise<unknown>;
+  isVisible(selector: string): Promise<boolean>;
+  textContent(selector: string): Promise<string | null>;
+  content(): Promise<string>;
+  url(): string;
+  evaluate<T>(fn: () => T): Promise<T>;
+  locator(selector: string): { count(): Promise<number> };
+  screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown>;
+}
+interface Browser {
+  newPage(options: { viewport: { width: number; height: number } }): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/**
+ * playwright-core is a devDependency, imported by a computed name so that a checkout whose
+ * node_modules predates it still typechecks (the test then fails with a clear message).
+ */
+async function launch(): Promise<Browser> {
+  const name = "playwright-core";
+  const { chromium } = (await import(name)) as {
+    chromium: { launch(options: { executablePath: string; args: string[] }): Promise<Browser> };
+  };
+  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+}
 
 const db = useTestDatabase();
 const available = existsSync(CHROMIUM);
@@ -62,7 +99,7 @@ describe.skipIf(!available && process.env.CI !== "true")("operator console in Ch
          FROM generate_series(0, $3 - 1) AS i, LATERAL (SELECT 't-' || lpad(i::text, 4, '0') AS slug) s`,
       [JSON.stringify(spec), JSON.stringify(resolved), SEEDED],
     );
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await launch();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   }, 120_000);
 
