@@ -41,7 +41,7 @@ export function defaultEngineRoot(env: NodeJS.ProcessEnv = process.env): string 
   const cache =
     env.TENANCY_PULUMI_CACHE ??
     join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "tenancy", "pulumi");
-  return join(cache, `v${env.PULUMI_ENGINE_VERSION ?? "3.259.0"}`);
+  return join(cache, `v${env.PULUMI_ENGINE_VERSION ?? "3.274.1"}`);
 }
 
 /**

@@ -25,7 +25,7 @@
 #       pseudo-version of the release commit (the Go proxy reachable here
 #       refuses it today: 403 "This module version is not available"), else
 #       this repo's own host, the Go module in scripts/pulumi/langhost/ (its
-#       own go.mod, pinned to sdk/v3 v3.259.0), copied to
+#       own go.mod, pinned to sdk/v3 v3.274.1), copied to
 #       <cache>/v<VERSION>/src/langhost, moved to sdk/v3@v<VERSION>, then
 #       `go vet` + `go test` (a failure stops the build) and `go build`.
 #       TENANCY_PULUMI_LANGHOST=auto (default) | upstream | shim.
@@ -35,9 +35,9 @@
 #     includes the sha256 of the langhost module's files (*.go, go.mod,
 #     go.sum), so editing them rebuilds only the host.
 #
-# Version: PULUMI_ENGINE_VERSION (default 3.259.0; the Go proxy serves
-#   github.com/pulumi/pulumi/pkg/v3 only at v3.259.0 today, sdk/v3 at
-#   v3.259.0, v3.261.0 and v3.263.0; v3.265.0+ needs modules it does not serve).
+# Version: PULUMI_ENGINE_VERSION (default 3.274.1, the newest release the Go
+#   proxy serves here; it also serves pkg/v3 at v3.259.0, v3.260.0 and v3.274.0,
+#   not at v3.270.0).
 #
 # Dynamic providers (pulumi.dynamic.Resource): the engine runs the bundled
 #   plugin `pulumi-resource-pulumi-nodejs`. Upstream ships it as a shell script
@@ -66,7 +66,7 @@ die() {
 }
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-VERSION=${PULUMI_ENGINE_VERSION:-3.259.0}
+VERSION=${PULUMI_ENGINE_VERSION:-3.274.1}
 VERSION=${VERSION#v}
 CACHE_ROOT=${TENANCY_PULUMI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tenancy/pulumi}
 PREFIX=$CACHE_ROOT/v$VERSION

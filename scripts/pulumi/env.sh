@@ -27,7 +27,7 @@ if _tenancy_pulumi_bin=$("$_tenancy_pulumi_dir/ensure-pulumi.sh"); then
   # anyway, after a long timeout); missing plugins become immediate errors.
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="${PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION:-true}"
   # Automation API (@pulumi/pulumi/automation): skip the `pulumi version`
-  # probe on every workspace creation. Our CLI (v3.259.0) is newer than the
+  # probe on every workspace creation. Our CLI (v3.274.1) is newer than the
   # SDK's minimum, so the check would pass anyway.
   export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="${PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK:-true}"
   unset _tenancy_pulumi_dir _tenancy_pulumi_bin
