@@ -22,8 +22,9 @@ export {
   type Layer,
   type LayerModes,
   type StorageMode,
-} from "./modes.ts";
-export { BUILTIN_QUOTAS, resolveCatalog, resolveTenant, type ResolvedTenant } from "./resolve.ts";
+} from "../contract/modes.ts";
+export type { ResolvedTenant } from "../contract/resolvedTenant.ts";
+export { BUILTIN_QUOTAS, resolveCatalog, resolveTenant } from "./resolve.ts";
 export { SYSTEM_TAG_KEYS, tenantViolations, type RuleViolation } from "./rules.ts";
 export {
   tenantFileSchema,
@@ -35,4 +36,4 @@ export {
   type Tier,
   type TiersFile,
 } from "./schema.ts";
-export { RESERVED_SLUGS, SLUG_MAX_LENGTH, slugProblem } from "./slug.ts";
+export { RESERVED_SLUGS, SLUG_MAX_LENGTH, SLUG_MIN_LENGTH, slugProblem } from "../contract/slug.ts";

@@ -3,8 +3,14 @@
  * (`# yaml-language-server: $schema=...` at the top of each YAML file).
  */
 import { z } from "zod";
-import { RESERVED_SLUGS, SLUG_MAX_LENGTH, SLUG_PATTERN } from "./slug.ts";
-import { slugSchema, tenantFileSchema, tiersFileSchema } from "./schema.ts";
+import {
+  RESERVED_SLUGS,
+  SLUG_MAX_LENGTH,
+  SLUG_MIN_LENGTH,
+  SLUG_PATTERN,
+  slugSchema,
+} from "../contract/slug.ts";
+import { tenantFileSchema, tiersFileSchema } from "./schema.ts";
 
 export const SCHEMA_FILES = {
   tenant: "tenant.schema.json",
@@ -19,6 +25,7 @@ function generate(schema: z.ZodType, title: string): Record<string, unknown> {
       // The slug rules live in a refinement; spell them out for editors.
       if (ctx.zodSchema === slugSchema) {
         ctx.jsonSchema.pattern = SLUG_PATTERN.source;
+        ctx.jsonSchema.minLength = SLUG_MIN_LENGTH;
         ctx.jsonSchema.maxLength = SLUG_MAX_LENGTH;
         ctx.jsonSchema.not = { enum: [...RESERVED_SLUGS].sort() };
       }

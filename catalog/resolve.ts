@@ -1,18 +1,19 @@
 /**
  * Resolution: catalog → resolved tenant specs. Tier defaults + per-layer overrides give the
  * final mode of every layer; quotas fall back tenant → tier → catalog defaults → built-ins.
- * Pure and deterministic: components, the service and the diffs all consume its output.
+ * Pure and deterministic: components, the service and the diffs all consume its output,
+ * whose shape is the contract's (contract/resolvedTenant.ts).
  */
 import type { Catalog } from "./loader.ts";
 import {
   isolationOf,
   LAYERS,
-  type Encryption,
   type Isolation,
   type Layer,
   type LayerModes,
-} from "./modes.ts";
-import type { Federation, LifecycleState, Quotas, TenantFile, TiersFile } from "./schema.ts";
+} from "../contract/modes.ts";
+import type { ResolvedTenant } from "../contract/resolvedTenant.ts";
+import type { Quotas, TenantFile, TiersFile } from "./schema.ts";
 
 /** Quotas used when neither the tenant, its tier nor the catalog defaults set one. */
 export const BUILTIN_QUOTAS: Required<Quotas> = {
@@ -22,27 +23,6 @@ export const BUILTIN_QUOTAS: Required<Quotas> = {
   statementTimeoutMs: 10_000,
   requestsPerSecond: 50,
 };
-
-export interface ResolvedTenant {
-  readonly slug: string;
-  readonly name: string;
-  readonly tier: string;
-  readonly lifecycle: LifecycleState;
-  readonly region: string;
-  readonly dataResidency?: string;
-  /** Final mode of every layer. */
-  readonly layers: LayerModes;
-  /** Pool / bridge / silo classification of every layer. */
-  readonly isolation: Readonly<Record<Layer, Isolation>>;
-  /** Layers whose mode comes from a tenant override rather than the tier. */
-  readonly overridden: readonly Layer[];
-  readonly encryption: Encryption;
-  readonly quotas: Required<Quotas>;
-  readonly costCenter: string;
-  /** Every tag to put on the tenant's resources: system tags plus the tenant's extras. */
-  readonly tags: Readonly<Record<string, string>>;
-  readonly federation?: Federation;
-}
 
 /** Resolves one tenant against the tiers. The tenant must have passed `tenantViolations`. */
 export function resolveTenant(tenant: TenantFile, tiers: TiersFile): ResolvedTenant {

@@ -4,7 +4,7 @@
  * service turns them into problem+json — the same rules for catalog files and API calls.
  */
 import { didYouMean } from "./diagnostics.ts";
-import { LAYERS } from "./modes.ts";
+import { LAYERS } from "../contract/modes.ts";
 import type { TenantFile, TiersFile } from "./schema.ts";
 
 /** Tag keys the platform sets itself on every resource; catalog `tags` may not use them. */

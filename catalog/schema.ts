@@ -4,69 +4,32 @@
  * key is an error, never silently ignored.
  */
 import { z } from "zod";
-import { ENCRYPTION, MODES } from "./modes.ts";
-import { slugProblem } from "./slug.ts";
+import { ENCRYPTION } from "../contract/modes.ts";
+import { slugSchema } from "../contract/slug.ts";
+import {
+  computeModeSchema,
+  databaseModeSchema,
+  dataResidencySchema,
+  federationSchema,
+  identityModeSchema,
+  layerModesSchema,
+  LIFECYCLE_STATES,
+  quotaFieldSchemas,
+  regionSchema,
+  storageModeSchema,
+  type Federation,
+  type LifecycleState,
+} from "../contract/tenantFields.ts";
 
-export const slugSchema = z
-  .string()
-  .superRefine((value, ctx) => {
-    const problem = slugProblem(value);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  })
-  .describe("Tenant identifier: a DNS label of at most 30 characters, not a reserved word.");
-
-export const databaseModeSchema = z.enum(MODES.database);
-export const storageModeSchema = z.enum(MODES.storage);
-export const computeModeSchema = z.enum(MODES.compute);
-export const identityModeSchema = z.enum(MODES.identity);
-
-/** AWS region name, e.g. eu-west-1, us-gov-west-1. */
-export const regionSchema = z
-  .string()
-  .regex(/^[a-z]{2}(?:-gov)?-[a-z]+-\d$/, "must be an AWS region name such as eu-west-1")
-  .describe("AWS region the tenant's dedicated resources live in.");
-
-export const DATA_RESIDENCIES = ["us", "eu", "ap", "ca", "sa", "me", "af", "il"] as const;
-export const dataResidencySchema = z
-  .enum(DATA_RESIDENCIES)
-  .describe("Where the tenant's data must stay; the region must be in this geography.");
-
-/** A CPU quantity as tenant quotas use it (a subset of Kubernetes quantities). */
-export const cpuQuantitySchema = z
-  .string()
-  .regex(/^(?:\d+m|\d+(?:\.\d+)?)$/, 'must be a Kubernetes CPU quantity such as "500m" or "2"');
-
-/** A memory quantity as tenant quotas use it (binary units only). */
-export const memoryQuantitySchema = z
-  .string()
-  .regex(/^\d+(?:Ki|Mi|Gi|Ti)$/, 'must be a Kubernetes memory quantity such as "512Mi"');
+export type { Federation, LifecycleState };
 
 export const quotasSchema = z
   .strictObject({
-    cpu: cpuQuantitySchema
-      .optional()
-      .describe("CPU limit of the tenant's namespace (Kubernetes quantity)."),
-    memory: memoryQuantitySchema
-      .optional()
-      .describe("Memory limit of the tenant's namespace (Kubernetes quantity)."),
-    dbConnections: z
-      .int()
-      .min(1)
-      .max(1000)
-      .optional()
-      .describe("Maximum concurrent database connections of the tenant."),
-    statementTimeoutMs: z
-      .int()
-      .min(100)
-      .max(3_600_000)
-      .optional()
-      .describe("Statements of the tenant running longer than this are cancelled."),
-    requestsPerSecond: z
-      .int()
-      .min(1)
-      .max(100_000)
-      .optional()
-      .describe("API request rate limit of the tenant."),
+    cpu: quotaFieldSchemas.cpu.optional(),
+    memory: quotaFieldSchemas.memory.optional(),
+    dbConnections: quotaFieldSchemas.dbConnections.optional(),
+    statementTimeoutMs: quotaFieldSchemas.statementTimeoutMs.optional(),
+    requestsPerSecond: quotaFieldSchemas.requestsPerSecond.optional(),
   })
   .describe("Per-tenant limits; unset fields fall back to the tier, then to the defaults.");
 
@@ -79,36 +42,10 @@ export const layerOverridesSchema = z
   })
   .describe("Per-layer isolation modes replacing the tier's.");
 
-const httpsUrl = z
-  .url({ protocol: /^https$/, error: "must be an https:// URL" })
-  .describe("An https:// URL.");
-
-export const federationSchema = z
-  .discriminatedUnion("protocol", [
-    z.strictObject({
-      protocol: z.literal("oidc"),
-      issuer: httpsUrl.describe("OIDC issuer URL of the tenant's identity provider."),
-      clientId: z.string().min(1).max(255),
-      clientSecretRef: z
-        .string()
-        .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/)
-        .optional()
-        .describe("Name of the secret holding the client secret (never the secret itself)."),
-      scopes: z.array(z.string().regex(/^[\x21-\x7e]+$/)).optional(),
-    }),
-    z.strictObject({
-      protocol: z.literal("saml"),
-      metadataUrl: httpsUrl.describe("SAML metadata document URL of the tenant's IdP."),
-    }),
-  ])
-  .describe("The tenant's own identity provider, required when identity is federated.");
-
 const tagKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_.:/=+@-]{0,126}$/, "invalid tag key");
 export const tagsSchema = z
   .record(tagKey, z.string().max(256))
   .describe("Extra tags/labels added to every resource of the tenant.");
-
-export const LIFECYCLE_STATES = ["active", "suspended", "offboarding"] as const;
 
 export const tenantFileSchema = z
   .strictObject({
@@ -143,14 +80,7 @@ const allowedOverridesSchema = z
 
 export const tierSchema = z.strictObject({
   description: z.string().optional(),
-  layers: z
-    .strictObject({
-      database: databaseModeSchema,
-      storage: storageModeSchema,
-      compute: computeModeSchema,
-      identity: identityModeSchema,
-    })
-    .describe("Isolation mode of every layer for tenants of this tier."),
+  layers: layerModesSchema.describe("Isolation mode of every layer for tenants of this tier."),
   encryption: z.enum(ENCRYPTION).default("shared"),
   quotas: quotasSchema.optional(),
   allowedOverrides: allowedOverridesSchema.optional(),
@@ -185,6 +115,4 @@ export type TenantFile = z.infer<typeof tenantFileSchema>;
 export type TiersFile = z.infer<typeof tiersFileSchema>;
 export type Tier = z.infer<typeof tierSchema>;
 export type Quotas = z.infer<typeof quotasSchema>;
-export type Federation = z.infer<typeof federationSchema>;
 export type LayerOverrides = z.infer<typeof layerOverridesSchema>;
-export type LifecycleState = (typeof LIFECYCLE_STATES)[number];

@@ -11,11 +11,9 @@ import {
   resolveCatalog,
   type ResolvedTenant,
 } from "../catalog/index.ts";
+import { isTarget, stackNameOf, TARGETS, type Target } from "../contract/index.ts";
 import { DEFAULT_CATALOG_DIR } from "./catalogCommands.ts";
 import { table, UsageError, type CliIo } from "./io.ts";
-
-export const TARGETS = ["aws", "local"] as const;
-export type Target = (typeof TARGETS)[number];
 
 export async function planCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -28,7 +26,7 @@ export async function planCommand(argv: readonly string[], io: CliIo): Promise<n
       exact: { type: "boolean", default: false },
     },
   });
-  if (!(TARGETS as readonly string[]).includes(values.target)) {
+  if (!isTarget(values.target)) {
     throw new UsageError(`--target must be one of ${TARGETS.join(", ")}`);
   }
   const loaded = await loadCatalog(values.catalog);
@@ -48,7 +46,7 @@ export async function planCommand(argv: readonly string[], io: CliIo): Promise<n
     const wanted = new Set(values.tenant);
     tenants = tenants.filter((t) => wanted.has(t.slug));
   }
-  const target = values.target as Target;
+  const target = values.target;
   // Loaded on demand: the Pulumi SDKs take a moment to load and `catalog` commands never need them.
   const { planCatalogResources } = await import("../stacks/planning/planCatalog.ts");
   const resources = await planCatalogResources(tenants, target, {
@@ -148,7 +146,9 @@ export function resourceListing(
 ): string {
   const children = new Map<string | null, PlannedResource[]>();
   for (const r of resources) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
-  const lines: string[] = [`\nstack tenant-${slug} (${target}): ${resources.length} resources`];
+  const lines: string[] = [
+    `\nstack ${stackNameOf(slug)} (${target}): ${resources.length} resources`,
+  ];
   const walk = (parent: string | null, depth: number) => {
     for (const r of children.get(parent) ?? []) {
       lines.push(`${"  ".repeat(depth + 1)}${r.name}  ${r.type}`);

@@ -3,9 +3,7 @@
  * every managed object name (roles, schemas, databases) is derived from a tenant slug
  * and a configurable prefix. No other module builds SQL text from tenant input.
  */
-
-/** A tenant slug: a DNS label, at most 30 characters (validated again at this boundary). */
-export const TENANT_SLUG_PATTERN = /^[a-z][a-z0-9-]{0,28}[a-z0-9]$/;
+import { slugProblem } from "../contract/slug.ts";
 
 /** Prefixes of roles and databases: lowercase SQL identifiers without quoting surprises. */
 export const PREFIX_PATTERN = /^[a-z_][a-z0-9_]{0,39}$/;
@@ -62,14 +60,13 @@ export function quoteLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-/** Throws unless `slug` is a valid tenant slug; returns it. */
+/** Throws unless `slug` is a valid tenant slug (the contract's one rule); returns it. */
 export function assertTenantSlug(slug: unknown): string {
-  if (typeof slug !== "string" || !TENANT_SLUG_PATTERN.test(slug) || slug.includes("--")) {
-    throw new InvalidIdentifierError(
-      `invalid tenant slug ${JSON.stringify(slug)}: expected a DNS label matching ${TENANT_SLUG_PATTERN.source} without consecutive hyphens`,
-    );
+  const problem = typeof slug === "string" ? slugProblem(slug) : "must be a string";
+  if (problem !== undefined) {
+    throw new InvalidIdentifierError(`invalid tenant slug ${JSON.stringify(slug)}: ${problem}`);
   }
-  return slug;
+  return slug as string;
 }
 
 /** Throws unless `prefix` is a valid role/database prefix; returns it. */

@@ -3,6 +3,8 @@
  * its uuid, mode, placement names and quotas. The uuid is the value of `tenant_id` in every
  * application table, whatever the placement.
  */
+import { MODES, type DatabaseMode } from "../contract/modes.ts";
+import { SLUG_PATTERN } from "../contract/slug.ts";
 import { PLATFORM_SCHEMA, quoteIdent } from "./identifiers.ts";
 import type { Queryable } from "./transaction.ts";
 
@@ -12,8 +14,8 @@ const table = `${quoteIdent(PLATFORM_SCHEMA)}.tenants`;
 export const REGISTRY_TABLE_SQL = `
 CREATE TABLE IF NOT EXISTS ${table} (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  slug text NOT NULL UNIQUE CHECK (slug ~ '^[a-z][a-z0-9-]{0,28}[a-z0-9]$'),
-  mode text NOT NULL CHECK (mode IN ('pool', 'schema', 'dedicated')),
+  slug text NOT NULL UNIQUE CHECK (slug ~ '${SLUG_PATTERN.source}'),
+  mode text NOT NULL CHECK (mode IN (${MODES.database.map((mode) => `'${mode}'`).join(", ")})),
   schema_name text NOT NULL,
   role_name text NOT NULL,
   database_name text NOT NULL,
@@ -27,7 +29,7 @@ ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS routing_version bigint NOT NULL DE
 COMMENT ON TABLE ${table} IS 'Tenants and where their data lives; managed by the tenancy control plane.';
 `;
 
-export type DatabaseMode = "pool" | "schema" | "dedicated";
+export type { DatabaseMode };
 
 export interface RegistryRow {
   readonly id: string;

@@ -4,6 +4,7 @@
  * program. Configuration is read here (./*\/config.ts) and nowhere below.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { isPlatformStack } from "../contract/index.ts";
 import { readPlatformConfig } from "./platform/config.ts";
 import { platformProgram } from "./platform/program.ts";
 import { readTenantStackConfig } from "./tenant/config.ts";
@@ -12,7 +13,7 @@ import { tenantDatabaseProvisioner } from "./tenant/provisioner.ts";
 
 export default async function main(): Promise<Record<string, unknown>> {
   const stack = pulumi.getStack();
-  if (stack === "platform" || stack.startsWith("platform-")) {
+  if (isPlatformStack(stack)) {
     return platformProgram(readPlatformConfig(stack));
   }
   const { naming, ...config } = await readTenantStackConfig(stack);

@@ -5,7 +5,7 @@
  * injects it, tests inject an observer. Components never import `db/`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { DatabaseMode } from "../../catalog/index.ts";
+import type { DatabaseMode, DatabaseRouting } from "../../contract/index.ts";
 
 export interface InDatabaseRequest {
   readonly slug: string;
@@ -18,15 +18,8 @@ export interface InDatabaseRequest {
   };
 }
 
-/** Where the tenant's data lives; mirrors the routing record of `db/` (no secrets). */
-export interface InDatabaseRouting {
-  readonly tenantId: string;
-  readonly host: string;
-  readonly port: number;
-  readonly database: string;
-  readonly schema: string;
-  readonly role: string;
-}
+/** Where the tenant's data lives, as the in-database objects report it (no secrets). */
+export type InDatabaseRouting = Omit<DatabaseRouting, "mode" | "secretRef">;
 
 export interface InDatabaseObjects {
   /** The resource holding the objects (for dependsOn and the resource list). */

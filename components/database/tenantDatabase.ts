@@ -11,11 +11,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { DatabaseMode } from "../../catalog/index.ts";
+import type { DatabaseMode, DatabaseRouting } from "../../contract/index.ts";
 import { tenantSecretName } from "../naming.ts";
-import type { Target } from "../target.ts";
+import type { Target } from "../../contract/index.ts";
 import { DedicatedDatabase, type DedicatedDatabaseArgs } from "./dedicatedDatabase.ts";
-import type { InDatabaseProvisioner, InDatabaseRouting } from "./inDatabaseProvisioner.ts";
+import type { InDatabaseProvisioner } from "./inDatabaseProvisioner.ts";
 import { adminUrlFromSecret } from "./postgresUrl.ts";
 
 export interface TenantDatabaseArgs {
@@ -48,12 +48,6 @@ export function databasePlacement(mode: DatabaseMode, target: Target): DatabaseP
 /** Whether the tenant has a login role (and so a password to keep) of its own. */
 export function hasOwnRole(mode: DatabaseMode): boolean {
   return mode !== "pool";
-}
-
-export interface DatabaseRouting extends InDatabaseRouting {
-  readonly mode: DatabaseMode;
-  /** Where the tenant role's password is kept: a Secrets Manager ARN, or a stack output. */
-  readonly secretRef?: string;
 }
 
 export class TenantDatabase extends pulumi.ComponentResource {

@@ -5,18 +5,17 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Layer, ResolvedTenant } from "../../catalog/index.ts";
+import type { Layer, ResolvedTenant, RoutingRecord, Target } from "../../contract/index.ts";
 import { LocalTenantCompute } from "../compute/localTenantCompute.ts";
 import { TenantCompute } from "../compute/tenantCompute.ts";
 import type { InDatabaseProvisioner } from "../database/inDatabaseProvisioner.ts";
 import { adminUrlFromSecret } from "../database/postgresUrl.ts";
-import { TenantDatabase, type DatabaseRouting } from "../database/tenantDatabase.ts";
+import { TenantDatabase } from "../database/tenantDatabase.ts";
 import { TenantIdentity } from "../identity/tenantIdentity.ts";
 import { partitionOf, tenantKeyAlias } from "../naming.ts";
 import type { PlatformOutputs } from "../platform/platformOutputs.ts";
 import { EncryptionKey } from "../security/encryptionKey.ts";
 import { TenantStorage } from "../storage/tenantStorage.ts";
-import type { Target } from "../target.ts";
 
 export interface TenantArgs {
   /** The tenant's resolved catalog spec (validated at the boundary). */
@@ -34,15 +33,6 @@ export interface TenantArgs {
    * Without it the compute layer is reported as not provisioned.
    */
   readonly localCluster?: k8s.Provider;
-}
-
-/** The routing record a tenant stack exports (see control-plane/runner/routing.ts). */
-export interface TenantRouting {
-  readonly database: DatabaseRouting;
-  readonly storage?: { readonly mode: string; readonly bucket: string; readonly prefix: string };
-  readonly compute?: { readonly mode: string; readonly namespace?: string };
-  readonly identity?: { readonly mode: string; readonly group: string; readonly provider?: string };
-  readonly notProvisioned: readonly Layer[];
 }
 
 /** Layers a target cannot provision, with the reason shown in the stack outputs. */
@@ -66,7 +56,8 @@ export function needsTenantKey(tenant: ResolvedTenant): boolean {
 }
 
 export class Tenant extends pulumi.ComponentResource {
-  public readonly routing: pulumi.Output<TenantRouting>;
+  /** The tenant's routing record (contract/routing.ts), exported by the stack as `routing`. */
+  public readonly routing: pulumi.Output<RoutingRecord>;
   public readonly notProvisioned: Partial<Record<Layer, string>>;
   /** Set when the tenant's compute has no nodes to run on (dedicated-nodes on `local`). */
   public readonly computeNodes: string | undefined;

@@ -1,5 +1,6 @@
 /** Response shapes of the API (zod, so they are both validated and documented in OpenAPI). */
 import { z } from "zod";
+import { routingRecordSchema } from "../../contract/index.ts";
 import {
   OPERATION_STATES,
   TENANT_STATES,
@@ -40,7 +41,7 @@ export const tenantView = z.object({
   quotas: z.record(z.string(), z.union([z.string(), z.number()])),
   region: z.string(),
   tags: z.record(z.string(), z.string()),
-  routing: z.unknown().nullable(),
+  routing: routingRecordSchema.nullable(),
   lastError: z.string().nullable(),
   createdAt: isoDate,
   updatedAt: isoDate,

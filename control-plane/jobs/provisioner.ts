@@ -3,7 +3,12 @@
  * database (done in the request path, well under a second); any tenant with a bridge or
  * silo layer has its own Pulumi stack, deployed through the Automation API by a worker.
  */
-import { needsDedicatedInfrastructure, type ResolvedTenant } from "../../catalog/index.ts";
+import {
+  databaseRoutingFrom,
+  needsDedicatedInfrastructure,
+  type ResolvedTenant,
+  type RoutingRecord,
+} from "../../contract/index.ts";
 import type { TenantDatabaseDriver } from "../../db/drivers/types.ts";
 import type { EngineAvailability } from "../runner/engine.ts";
 import type { StackRunner } from "../runner/lazyRunner.ts";
@@ -13,7 +18,7 @@ export interface Provisioner {
   /** True when `apply` is a quick registration, fit to run inside the signup request. */
   isInline(tenant: ResolvedTenant): boolean;
   /** Brings the tenant's placement to its resolved spec; returns its routing record. */
-  apply(tenant: ResolvedTenant, observer?: RunObserver): Promise<{ routing: unknown }>;
+  apply(tenant: ResolvedTenant, observer?: RunObserver): Promise<{ routing: RoutingRecord }>;
   /** Offboards: destroys the tenant's infrastructure, purges its data, returns the proof. */
   remove(tenant: ResolvedTenant, observer?: RunObserver): Promise<{ report: unknown }>;
   /** Whether the tenant's operations can run now: always for registrations, else the engine's. */
@@ -55,7 +60,8 @@ export function createProvisioner({ driver, runner }: ProvisionerDeps): Provisio
       if (!needsDedicatedInfrastructure(tenant.layers) && tenant.encryption === "shared") {
         const result = await driver.create(databaseSpec(tenant));
         observer?.onOutput?.(`registered ${tenant.slug} in the shared database`);
-        return { routing: { database: result.routing, notProvisioned: [] } };
+        // The same record a tenant stack exports: its database part, nothing else provisioned.
+        return { routing: { database: databaseRoutingFrom(result.routing), notProvisioned: [] } };
       }
       const { routing } = await requireRunner().up(tenant, observer);
       return { routing };

@@ -5,7 +5,7 @@
  * missing with no build under way (operations fail with a reason saying what to do).
  */
 import type { ConfigMap } from "@pulumi/pulumi/automation/index.js";
-import type { ResolvedTenant } from "../../catalog/index.ts";
+import { stackNameOf, type ResolvedTenant } from "../../contract/index.ts";
 import {
   engineBuildLockHeld,
   engineSettings,
@@ -62,13 +62,13 @@ export function lazyStackRunner(
   return {
     availability,
     async up(tenant: ResolvedTenant, observer?: RunObserver): Promise<UpResult> {
-      return (await get(`tenant-${tenant.slug}`)).up(tenant, observer);
+      return (await get(stackNameOf(tenant.slug))).up(tenant, observer);
     },
     async destroy(slug: string, observer?: RunObserver): Promise<void> {
-      return (await get(`tenant-${slug}`)).destroy(slug, observer);
+      return (await get(stackNameOf(slug))).destroy(slug, observer);
     },
     async cancelStaleLock(slug: string): Promise<void> {
-      return (await get(`tenant-${slug}`)).cancelStaleLock(slug);
+      return (await get(stackNameOf(slug))).cancelStaleLock(slug);
     },
   };
 }

@@ -5,7 +5,8 @@
 import { needsDedicatedInfrastructure, type ResolvedTenant } from "../../catalog/index.ts";
 import { toStackError } from "./errors.ts";
 import type { TenantPreview } from "./previewSummary.ts";
-import { stackNameOf, type TenantStackRunner } from "./tenantStacks.ts";
+import { stackNameOf } from "../../contract/index.ts";
+import type { TenantStackRunner } from "./tenantStacks.ts";
 
 export async function previewTenants(
   runner: Pick<TenantStackRunner, "preview">,

@@ -5,16 +5,7 @@
  * Kubernetes cluster runs, its kubeconfig (secret).
  */
 import type { ConfigMap } from "@pulumi/pulumi/automation/index.js";
-import type { ResolvedTenant } from "../../catalog/index.ts";
-
-export const CONFIG_KEYS = {
-  tenant: "tenancy:tenant",
-  target: "tenancy:target",
-  databaseUrl: "tenancy:databaseUrl",
-  rolePrefix: "tenancy:rolePrefix",
-  databasePrefix: "tenancy:databasePrefix",
-  kubeconfig: "tenancy:kubeconfig",
-} as const;
+import { configKey, type ResolvedTenant, type Target } from "../../contract/index.ts";
 
 export interface LocalTargetSettings {
   /** Superuser URL of the shared tenant database. */
@@ -35,15 +26,15 @@ export function localStackConfig(
   settings: LocalTargetSettings,
 ): (tenant: ResolvedTenant) => ConfigMap {
   return (tenant) => ({
-    [CONFIG_KEYS.tenant]: { value: JSON.stringify(tenant) },
-    [CONFIG_KEYS.target]: { value: "local" },
-    [CONFIG_KEYS.databaseUrl]: { value: settings.adminUrl, secret: true },
-    ...(settings.rolePrefix ? { [CONFIG_KEYS.rolePrefix]: { value: settings.rolePrefix } } : {}),
+    [configKey("tenant")]: { value: JSON.stringify(tenant) },
+    [configKey("target")]: { value: "local" satisfies Target },
+    [configKey("databaseUrl")]: { value: settings.adminUrl, secret: true },
+    ...(settings.rolePrefix ? { [configKey("rolePrefix")]: { value: settings.rolePrefix } } : {}),
     ...(settings.databasePrefix
-      ? { [CONFIG_KEYS.databasePrefix]: { value: settings.databasePrefix } }
+      ? { [configKey("databasePrefix")]: { value: settings.databasePrefix } }
       : {}),
     ...(settings.kubeconfig
-      ? { [CONFIG_KEYS.kubeconfig]: { value: settings.kubeconfig, secret: true } }
+      ? { [configKey("kubeconfig")]: { value: settings.kubeconfig, secret: true } }
       : {}),
   });
 }

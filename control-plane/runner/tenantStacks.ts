@@ -15,18 +15,18 @@ import type {
   Stack,
 } from "@pulumi/pulumi/automation/index.js";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
-import type { ResolvedTenant } from "../../catalog/index.ts";
+import {
+  parseRoutingRecord,
+  stackNameOf,
+  type ResolvedTenant,
+  type RoutingRecord,
+} from "../../contract/index.ts";
 import { cancellable } from "./cancellation.ts";
 import type { EngineSettings } from "./engine.ts";
 import { StackOperationError, toStackError, toStackErrorWithPolicies } from "./errors.ts";
 import { KeyedMutex } from "./keyedMutex.ts";
 import { PreviewCollector, type TenantPreview } from "./previewSummary.ts";
-import { parseRoutingRecord, type RoutingRecord } from "./routing.ts";
 import { stackWorkspace } from "./workspace.ts";
-
-export function stackNameOf(slug: string): string {
-  return `tenant-${slug}`;
-}
 
 export interface RunObserver {
   /** Every engine event, as it happens. */
@@ -74,7 +74,7 @@ export class TenantStackRunner {
       const outputs = outputValues(result.outputs);
       return {
         outputs,
-        routing: parseRoutingRecord(outputs),
+        routing: routingOutput(stack.name, outputs),
         changes: result.summary.resourceChanges ?? {},
       };
     });
@@ -135,7 +135,7 @@ export class TenantStackRunner {
     const stack = await this.existing(stackName);
     if (!stack) throw new StackOperationError("not-found", stackName, "stack does not exist");
     try {
-      return parseRoutingRecord(outputValues(await stack.outputs()));
+      return routingOutput(stackName, outputValues(await stack.outputs()));
     } catch (error) {
       throw toStackError(stackName, error);
     }
@@ -233,6 +233,14 @@ export class TenantStackRunner {
   private workspaceOptions() {
     return { pulumiCommand: this.options.engine.command, envVars: { ...this.options.engine.env } };
   }
+}
+
+/** The stack's `routing` output, checked against the contract. */
+function routingOutput(
+  stackName: string,
+  outputs: Readonly<Record<string, unknown>>,
+): RoutingRecord {
+  return parseRoutingRecord(outputs.routing, `routing output of stack ${stackName}`);
 }
 
 function outputValues(outputs: OutputMap): Record<string, unknown> {

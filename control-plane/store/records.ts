@@ -1,5 +1,6 @@
 /** Rows of the control-plane store, as the rest of the control plane sees them. */
-import type { ResolvedTenant, TenantFile } from "../../catalog/index.ts";
+import type { TenantFile } from "../../catalog/index.ts";
+import type { ResolvedTenant, RoutingRecord } from "../../contract/index.ts";
 
 export const TENANT_STATES = [
   "provisioning",
@@ -38,7 +39,8 @@ export interface TenantRecord {
   readonly spec: TenantFile;
   readonly resolved: ResolvedTenant;
   readonly state: TenantState;
-  readonly routing: unknown;
+  /** Where the tenant's things are (contract/routing.ts); null until first provisioned. */
+  readonly routing: RoutingRecord | null;
   readonly lastError: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;

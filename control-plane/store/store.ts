@@ -3,7 +3,8 @@
  * Every function takes a `Queryable` so callers compose them inside one transaction.
  */
 import type pg from "pg";
-import type { ResolvedTenant, TenantFile } from "../../catalog/index.ts";
+import type { TenantFile } from "../../catalog/index.ts";
+import type { ResolvedTenant, RoutingRecord } from "../../contract/index.ts";
 import type {
   OperationEvent,
   OperationKind,
@@ -91,7 +92,7 @@ export async function updateTenant(
     state?: TenantState;
     spec?: TenantFile;
     resolved?: ResolvedTenant;
-    routing?: unknown;
+    routing?: RoutingRecord | null;
     lastError?: string | null;
   },
 ): Promise<void> {

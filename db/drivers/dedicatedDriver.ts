@@ -9,7 +9,7 @@ import { quoteIdent } from "../identifiers.ts";
 import { migrateSchemas } from "../migrations/migrateSchemas.ts";
 import { registerTenant } from "../registry.ts";
 import { inTransaction, withClient, withDatabaseName, withTenantDdlLock } from "../transaction.ts";
-import { generatePassword, routingFor, type DriverContext } from "./driverContext.ts";
+import { generatePassword, placementOf, routingFor, type DriverContext } from "./driverContext.ts";
 import { lockTenant } from "./schemaDriver.ts";
 import { ensureTenantRole } from "./tenantRole.ts";
 import type { ProvisionResult, TenantDatabaseSpec } from "./types.ts";
@@ -40,10 +40,7 @@ async function createDedicatedTenantLocked(
       const result = await registerTenant(client, {
         ...(spec.tenantId === undefined ? {} : { id: spec.tenantId }),
         slug: spec.slug,
-        mode: "dedicated",
-        schemaName: context.sharedSchema,
-        roleName: names.role,
-        databaseName: names.database,
+        ...placementOf(context, "dedicated", spec.slug),
         dbConnections: spec.quotas.dbConnections,
         statementTimeoutMs: spec.quotas.statementTimeoutMs,
       });

@@ -1,5 +1,6 @@
 /** Options resolved once for all drivers: names, server address, migration set. */
 import { randomBytes } from "node:crypto";
+import { assertNever, type DatabaseMode } from "../../contract/modes.ts";
 import {
   DEFAULT_DATABASE_PREFIX,
   DEFAULT_ROLE_PREFIX,
@@ -69,6 +70,51 @@ export function driverContext(options: DriverOptions): DriverContext {
       database: tenantDatabaseName(databasePrefix, slug),
     }),
   };
+}
+
+/** Where a tenant of a mode is registered: its schema, login role and database. */
+export interface Placement {
+  readonly mode: DatabaseMode;
+  readonly schemaName: string;
+  readonly roleName: string;
+  readonly databaseName: string;
+}
+
+/**
+ * The names a tenant of `mode` gets. Pure: the drivers register exactly these, and the
+ * offline planner answers with them (stacks/planning/plannedState.ts), so a plan cannot
+ * name a role the driver would not create.
+ */
+export function placementOf(context: DriverContext, mode: DatabaseMode, slug: string): Placement {
+  switch (mode) {
+    case "pool":
+      return {
+        mode,
+        schemaName: context.sharedSchema,
+        roleName: context.roles.app,
+        databaseName: context.controlDatabase,
+      };
+    case "schema": {
+      const names = context.names(slug);
+      return {
+        mode,
+        schemaName: names.schema,
+        roleName: names.role,
+        databaseName: context.controlDatabase,
+      };
+    }
+    case "dedicated": {
+      const names = context.names(slug);
+      return {
+        mode,
+        schemaName: context.sharedSchema,
+        roleName: names.role,
+        databaseName: names.database,
+      };
+    }
+    default:
+      return assertNever(mode, "database mode");
+  }
 }
 
 /** The routing record of a registered tenant. */

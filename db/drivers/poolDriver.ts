@@ -5,7 +5,7 @@
 import pg from "pg";
 import { findTenant, registerTenant, updateTenantQuotas } from "../registry.ts";
 import { inTransaction, withClient, withPooledClient } from "../transaction.ts";
-import { routingFor, type DriverContext } from "./driverContext.ts";
+import { placementOf, routingFor, type DriverContext } from "./driverContext.ts";
 import type { ProvisionResult, TenantDatabaseSpec } from "./types.ts";
 
 /** Registers a pooled tenant (idempotent). */
@@ -18,10 +18,7 @@ export async function createPooledTenant(
       const row = await registerTenant(client, {
         ...(spec.tenantId === undefined ? {} : { id: spec.tenantId }),
         slug: spec.slug,
-        mode: "pool",
-        schemaName: context.sharedSchema,
-        roleName: context.roles.app,
-        databaseName: context.controlDatabase,
+        ...placementOf(context, "pool", spec.slug),
         dbConnections: spec.quotas.dbConnections,
         statementTimeoutMs: spec.quotas.statementTimeoutMs,
       });

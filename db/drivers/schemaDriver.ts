@@ -9,7 +9,7 @@ import { quoteIdent } from "../identifiers.ts";
 import { migrateSchemas } from "../migrations/migrateSchemas.ts";
 import { findTenant, registerTenant, updateTenantQuotas } from "../registry.ts";
 import { inTransaction, lockTenantDdl, withClient, type Queryable } from "../transaction.ts";
-import { generatePassword, routingFor, type DriverContext } from "./driverContext.ts";
+import { generatePassword, placementOf, routingFor, type DriverContext } from "./driverContext.ts";
 import { assertRegisteredAs } from "./poolDriver.ts";
 import { applyTenantRoleQuotas, ensureTenantRole } from "./tenantRole.ts";
 import type { ProvisionResult, TenantDatabaseSpec } from "./types.ts";
@@ -27,10 +27,7 @@ export async function createSchemaTenant(
       const registered = await registerTenant(client, {
         ...(spec.tenantId === undefined ? {} : { id: spec.tenantId }),
         slug: spec.slug,
-        mode: "schema",
-        schemaName: names.schema,
-        roleName: names.role,
-        databaseName: context.controlDatabase,
+        ...placementOf(context, "schema", spec.slug),
         dbConnections: spec.quotas.dbConnections,
         statementTimeoutMs: spec.quotas.statementTimeoutMs,
       });

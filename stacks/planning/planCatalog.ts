@@ -7,7 +7,7 @@
  * both agree on every example tenant and on random ones.
  */
 import type { ResolvedTenant } from "../../catalog/index.ts";
-import type { Target } from "../../components/target.ts";
+import type { Target } from "../../contract/index.ts";
 import type { DeclaredResource } from "./mockRuntime.ts";
 import { planTenantResources } from "./planTenant.ts";
 

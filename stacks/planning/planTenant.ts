@@ -2,11 +2,15 @@
  * Offline planning: the resources a tenant's stack declares, computed by running the tenant
  * program under Pulumi's mock runtime with planned platform outputs.
  */
-import type { ResolvedTenant } from "../../catalog/index.ts";
+import {
+  platformStackFor,
+  stackNameOf,
+  type ResolvedTenant,
+  type Target,
+} from "../../contract/index.ts";
 import type { InDatabaseProvisioner } from "../../components/database/inDatabaseProvisioner.ts";
 import { partitionOf } from "../../components/naming.ts";
-import type { Target } from "../../components/target.ts";
-import { platformStackFor, tenantProgram, tenantStackName } from "../tenant/program.ts";
+import { tenantProgram } from "../tenant/program.ts";
 import {
   compareDeclared,
   runUnderMocks,
@@ -44,7 +48,7 @@ export function runTenantUnderMocks(
           : { localKubeconfig: options.localKubeconfig }),
       }),
     {
-      stack: tenantStackName(tenant.slug),
+      stack: stackNameOf(tenant.slug),
       region: tenant.region,
       partition: partitionOf(tenant.region),
       stackOutputs: { [platformStack]: plannedPlatformOutputs(tenant.region) },

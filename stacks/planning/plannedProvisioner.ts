@@ -10,7 +10,11 @@ import {
   routingOf,
   type InDatabaseProvisioner,
 } from "../../components/database/inDatabaseProvisioner.ts";
-import { TENANT_DATABASE_TYPE } from "../tenant/provisioner.ts";
+import {
+  TENANT_DATABASE_TYPE,
+  tenantDatabaseObjectsInputs,
+  type DatabaseNaming,
+} from "../tenant/provisioner.ts";
 
 class PlannedTenantDatabase extends pulumi.CustomResource {
   declare public readonly tenantId: pulumi.Output<string>;
@@ -40,17 +44,18 @@ class PlannedTenantDatabase extends pulumi.CustomResource {
   }
 }
 
-export const plannedProvisioner: InDatabaseProvisioner = (name, request, opts) => {
-  const objects = new PlannedTenantDatabase(
-    name,
-    {
-      adminUrl: pulumi.secret(request.adminUrl),
-      slug: request.slug,
-      mode: request.mode,
-      quotas: request.quotas,
-    },
-    opts,
-  );
-  const routing = routingOf(objects);
-  return { resource: objects, routing, password: pulumi.secret(objects.password) };
-};
+/** The planning stand-in of `tenantDatabaseProvisioner(naming)`: same type, name and inputs. */
+export function plannedProvisionerFor(naming: DatabaseNaming = {}): InDatabaseProvisioner {
+  return (name, request, opts) => {
+    const objects = new PlannedTenantDatabase(
+      name,
+      tenantDatabaseObjectsInputs(request, naming),
+      opts,
+    );
+    const routing = routingOf(objects);
+    return { resource: objects, routing, password: pulumi.secret(objects.password) };
+  };
+}
+
+/** With the db layer's default naming. */
+export const plannedProvisioner: InDatabaseProvisioner = plannedProvisionerFor();

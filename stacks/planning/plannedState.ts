@@ -3,6 +3,7 @@
  * plus the outputs the components read (ids, ARNs, endpoints), as planned placeholders.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { DatabaseMode } from "../../contract/index.ts";
 import { plannedRouting } from "./plannedRouting.ts";
 import { PLANNED_ACCOUNT } from "./plannedValues.ts";
 
@@ -99,13 +100,15 @@ export function plannedResource(
     case "pulumi-nodejs:dynamic/tenancy:TenantDatabase": {
       // What the db/ drivers answer: the routing record of the placement.
       const { __provider: _provider, ...rest } = inputs;
-      const admin = new URL(str(inputs["adminUrl"], "postgres://planned.invalid:5432/app"));
-      const routing = plannedRouting(
-        str(inputs["slug"], args.name),
-        str(inputs["mode"], "pool"),
-        admin.hostname,
-        Number(admin.port || 5432),
-      );
+      const optional = (key: string) =>
+        typeof inputs[key] === "string" ? { [key]: inputs[key] } : {};
+      const routing = plannedRouting({
+        slug: str(inputs["slug"], args.name),
+        mode: str(inputs["mode"], "pool") as DatabaseMode,
+        adminUrl: str(inputs["adminUrl"], "postgres://planned.invalid:5432/app"),
+        ...optional("rolePrefix"),
+        ...optional("databasePrefix"),
+      });
       return {
         id: `planned-${args.name}`,
         state: {

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { regionSchema } from "../../catalog/schema.ts";
+import { regionSchema } from "../../contract/tenantFields.ts";
 import type { PlatformProgramInputs } from "./program.ts";
 
 const id = z.string().min(1);

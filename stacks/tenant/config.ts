@@ -6,17 +6,20 @@
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
+import { formatDiagnostic, loadCatalog, resolveCatalog } from "../../catalog/index.ts";
 import {
-  formatDiagnostic,
-  loadCatalog,
-  resolveCatalog,
+  CONFIG_NAMES,
+  CONFIG_NAMESPACE,
+  configKey,
+  isTarget,
+  parseResolvedTenant,
+  slugOfStack,
+  stackNameOf,
+  TARGETS,
   type ResolvedTenant,
-} from "../../catalog/index.ts";
-import { TARGETS, type Target } from "../../components/target.ts";
+  type Target,
+} from "../../contract/index.ts";
 import type { DatabaseNaming } from "./provisioner.ts";
-import { parseTenantSpec } from "./tenantSpec.ts";
-
-export const TENANT_STACK_PREFIX = "tenant-";
 
 export interface TenantStackConfig {
   readonly tenant: ResolvedTenant;
@@ -31,47 +34,39 @@ export interface TenantStackConfig {
   readonly naming: DatabaseNaming;
 }
 
-/** The slug of a tenant stack name. */
-export function slugOfStack(stack: string): string {
-  if (!stack.startsWith(TENANT_STACK_PREFIX) || stack.length === TENANT_STACK_PREFIX.length) {
-    throw new Error(
-      `stack "${stack}" is not a tenant stack: tenant stacks are named tenant-<slug>`,
-    );
-  }
-  return stack.slice(TENANT_STACK_PREFIX.length);
-}
-
 export async function readTenantStackConfig(
   stack: string = pulumi.getStack(),
 ): Promise<TenantStackConfig> {
-  const config = new pulumi.Config("tenancy");
+  const config = new pulumi.Config(CONFIG_NAMESPACE);
   const slug = slugOfStack(stack);
-  const target = config.get("target") ?? "aws";
-  if (!(TARGETS as readonly string[]).includes(target)) {
-    throw new Error(`config tenancy:target must be one of ${TARGETS.join(", ")}, got "${target}"`);
-  }
-  const json = config.get("tenant");
-  const tenant =
-    json !== undefined
-      ? parseTenantSpec(json)
-      : await tenantFromCatalog(catalogDir(config.get("catalogDir") ?? "tenants"), slug);
-  if (tenant.slug !== slug) {
+  const target = config.get(CONFIG_NAMES.target) ?? "aws";
+  if (!isTarget(target)) {
     throw new Error(
-      `config tenancy:tenant is for "${tenant.slug}" but this stack is tenant-${slug}`,
+      `config ${configKey("target")} must be one of ${TARGETS.join(", ")}, got "${target}"`,
     );
   }
-  const platformStack = config.get("platformStack");
-  const databaseUrl = config.getSecret("databaseUrl") ?? secretFromEnv("DATABASE_URL");
-  const kubeconfig = config.getSecret("kubeconfig");
-  const rolePrefix = config.get("rolePrefix");
-  const databasePrefix = config.get("databasePrefix");
+  const json = config.get(CONFIG_NAMES.tenant);
+  const tenant =
+    json !== undefined
+      ? parseResolvedTenant(json, `config ${configKey("tenant")}`)
+      : await tenantFromCatalog(catalogDir(config.get(CONFIG_NAMES.catalogDir) ?? "tenants"), slug);
+  if (tenant.slug !== slug) {
+    throw new Error(
+      `config ${configKey("tenant")} is for "${tenant.slug}" but this stack is ${stackNameOf(slug)}`,
+    );
+  }
+  const platformStack = config.get(CONFIG_NAMES.platformStack);
+  const databaseUrl = config.getSecret(CONFIG_NAMES.databaseUrl) ?? secretFromEnv("DATABASE_URL");
+  const kubeconfig = config.getSecret(CONFIG_NAMES.kubeconfig);
+  const rolePrefix = config.get(CONFIG_NAMES.rolePrefix);
+  const databasePrefix = config.get(CONFIG_NAMES.databasePrefix);
   return {
     naming: {
       ...(rolePrefix === undefined ? {} : { rolePrefix }),
       ...(databasePrefix === undefined ? {} : { databasePrefix }),
     },
     tenant,
-    target: target as Target,
+    target,
     ...(platformStack === undefined ? {} : { platformStack }),
     ...(databaseUrl === undefined ? {} : { localAdminUrl: databaseUrl }),
     ...(kubeconfig === undefined ? {} : { localKubeconfig: kubeconfig }),
@@ -99,7 +94,7 @@ async function tenantFromCatalog(dir: string, slug: string): Promise<ResolvedTen
   const tenant = resolveCatalog(loaded.catalog).find((t) => t.slug === slug);
   if (!tenant)
     throw new Error(
-      `tenant "${slug}" is not in catalog ${dir}; set tenancy:tenant or add tenants/${slug}.yaml`,
+      `tenant "${slug}" is not in catalog ${dir}; set ${configKey("tenant")} or add tenants/${slug}.yaml`,
     );
   return tenant;
 }

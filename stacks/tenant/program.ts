@@ -5,12 +5,11 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResolvedTenant } from "../../catalog/index.ts";
+import { platformStackFor, type ResolvedTenant, type Target } from "../../contract/index.ts";
 import type { InDatabaseProvisioner } from "../../components/database/inDatabaseProvisioner.ts";
 import { hasOwnRole } from "../../components/database/tenantDatabase.ts";
 import { parsePlatformOutputs } from "../../components/platform/platformOutputs.ts";
 import { taggingTransformation } from "../../components/tagging.ts";
-import type { Target } from "../../components/target.ts";
 import { Tenant } from "../../components/tenant/tenant.ts";
 
 export interface TenantProgramInputs {
@@ -27,15 +26,6 @@ export interface TenantProgramInputs {
 
 /** Name of the local cluster's provider resource in a tenant stack. */
 export const LOCAL_CLUSTER_PROVIDER = "local-cluster";
-
-/** Default platform stack of a region: one platform stack per region. */
-export function platformStackFor(region: string): string {
-  return `platform-${region}`;
-}
-
-export function tenantStackName(slug: string): string {
-  return `tenant-${slug}`;
-}
 
 export async function tenantProgram(inputs: TenantProgramInputs): Promise<Record<string, unknown>> {
   const { tenant, target } = inputs;

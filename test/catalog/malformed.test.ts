@@ -121,6 +121,7 @@ describe("malformed catalogs: every error names file:line:col and the field", ()
     ["9lives", "it must start with a letter"],
     ["acme-", "end with a letter or digit"],
     ["ac--me", "consecutive hyphens are not allowed"],
+    ["q", "at least 2 characters (got 1)"],
     ["a".repeat(31), "at most 30 characters (got 31)"],
     ["admin", '"admin" is reserved'],
     ["postgres", '"postgres" is reserved'],
@@ -149,16 +150,16 @@ describe("malformed catalogs: every error names file:line:col and the field", ()
 
   it("reports every error of every file in one run", () => {
     const errors = errorsOf({
-      "a.yaml": "slug: a\nname: A\ntier: gold\n",
-      "b.yaml": "slug: b\nname: B\ntier: free\nquotas:\n  cpu: lots\n",
-      "c.yaml": "slug: c\nname: [\n",
+      "aa.yaml": "slug: aa\nname: A\ntier: gold\n",
+      "bb.yaml": "slug: bb\nname: B\ntier: free\nquotas:\n  cpu: lots\n",
+      "cc.yaml": "slug: cc\nname: [\n",
     });
     expect(errors.length).toBeGreaterThanOrEqual(3);
-    expect(errors[0]).toMatch(/^tenants\/a\.yaml:3:7: tier: unknown tier "gold"/);
+    expect(errors[0]).toMatch(/^tenants\/aa\.yaml:3:7: tier: unknown tier "gold"/);
     expect(errors[1]).toMatch(
-      /^tenants\/b\.yaml:5:8: quotas\.cpu: must be a Kubernetes CPU quantity/,
+      /^tenants\/bb\.yaml:5:8: quotas\.cpu: must be a Kubernetes CPU quantity/,
     );
-    expect(errors[2]).toMatch(/^tenants\/c\.yaml:\d+:\d+: \(file\): YAML syntax error/);
+    expect(errors[2]).toMatch(/^tenants\/cc\.yaml:\d+:\d+: \(file\): YAML syntax error/);
   });
 });
 
@@ -198,32 +199,32 @@ describe("cross-file and cross-field rules", () => {
   it("federated identity without federation settings, and federation without federated identity", () => {
     expect(
       errorsOf({
-        "a.yaml": "slug: a\nname: A\ntier: pro\noverrides:\n  identity: federated\n",
-        "b.yaml":
-          "slug: b\nname: B\ntier: pro\nfederation:\n  protocol: saml\n  metadataUrl: https://x.example/m\n",
+        "aa.yaml": "slug: aa\nname: A\ntier: pro\noverrides:\n  identity: federated\n",
+        "bb.yaml":
+          "slug: bb\nname: B\ntier: pro\nfederation:\n  protocol: saml\n  metadataUrl: https://x.example/m\n",
       }),
     ).toEqual([
-      "tenants/a.yaml:1:1: federation: is required because identity is federated (add protocol oidc or saml)",
-      'tenants/b.yaml:4:1: federation: is set but identity is "shared"; remove it or override identity to federated',
+      "tenants/aa.yaml:1:1: federation: is required because identity is federated (add protocol oidc or saml)",
+      'tenants/bb.yaml:4:1: federation: is set but identity is "shared"; remove it or override identity to federated',
     ]);
   });
 
   it("region outside the tier's regions and outside data residency", () => {
     expect(
       errorsOf({
-        "a.yaml": "slug: a\nname: A\ntier: pro\nregion: ap-south-1\n",
-        "b.yaml": "slug: b\nname: B\ntier: free\nregion: us-east-1\ndataResidency: eu\n",
+        "aa.yaml": "slug: aa\nname: A\ntier: pro\nregion: ap-south-1\n",
+        "bb.yaml": "slug: bb\nname: B\ntier: free\nregion: us-east-1\ndataResidency: eu\n",
       }),
     ).toEqual([
-      'tenants/a.yaml:4:9: region: region "ap-south-1" is not offered by tier "pro" (regions: us-east-1, eu-west-1)',
-      'tenants/b.yaml:4:9: region: region "us-east-1" is outside data residency "eu"',
+      'tenants/aa.yaml:4:9: region: region "ap-south-1" is not offered by tier "pro" (regions: us-east-1, eu-west-1)',
+      'tenants/bb.yaml:4:9: region: region "us-east-1" is outside data residency "eu"',
     ]);
   });
 
   it("system tag keys are refused", () => {
     expect(
-      errorsOf({ "a.yaml": "slug: a\nname: A\ntier: free\ntags:\n  tenant: other\n" }),
-    ).toEqual(['tenants/a.yaml:5:3: tags.tenant: "tenant" is set by the platform; remove it']);
+      errorsOf({ "aa.yaml": "slug: aa\nname: A\ntier: free\ntags:\n  tenant: other\n" }),
+    ).toEqual(['tenants/aa.yaml:5:3: tags.tenant: "tenant" is set by the platform; remove it']);
   });
 
   it("a tier referencing an unknown mode", () => {
@@ -242,7 +243,7 @@ describe("cross-file and cross-field rules", () => {
 
   it("tiers file missing entirely", () => {
     const result = validateCatalogFiles([
-      { path: "tenants/a.yaml", text: "slug: a\nname: A\ntier: free\n" },
+      { path: "tenants/aa.yaml", text: "slug: aa\nname: A\ntier: free\n" },
     ]);
     expect(result.ok).toBe(false);
   });

@@ -108,7 +108,7 @@ describe("resolveTenant", () => {
           identity: mode(MODES.identity),
         }),
         (overrides) => {
-          const tenant = tenantFileSchema.parse({ slug: "t", name: "T", tier: "pro", overrides });
+          const tenant = tenantFileSchema.parse({ slug: "tt", name: "T", tier: "pro", overrides });
           const resolved = resolveTenant(tenant, tiers);
           for (const layer of ["database", "storage", "compute", "identity"] as const) {
             expect(resolved.layers[layer]).toBe(overrides[layer] ?? tiers.tiers.pro!.layers[layer]);
@@ -135,13 +135,13 @@ describe("the example catalog", () => {
 
   it("resolution is deterministic and sorted by slug", () => {
     const files = catalogFiles({
-      "b.yaml": "slug: b\nname: B\ntier: free\n",
-      "a.yaml": "slug: a\nname: A\ntier: free\n",
+      "bb.yaml": "slug: bb\nname: B\ntier: free\n",
+      "aa.yaml": "slug: aa\nname: A\ntier: free\n",
     });
     const first = validateCatalogFiles(files);
     const second = validateCatalogFiles([...files].reverse());
     if (!first.ok || !second.ok) throw new Error("fixture catalog should be valid");
     expect(resolveCatalog(first.catalog)).toEqual(resolveCatalog(second.catalog));
-    expect(resolveCatalog(first.catalog).map((t) => t.slug)).toEqual(["a", "b"]);
+    expect(resolveCatalog(first.catalog).map((t) => t.slug)).toEqual(["aa", "bb"]);
   });
 });

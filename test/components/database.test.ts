@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import type { DatabaseMode } from "../../catalog/index.ts";
 import { TenantDatabase, databasePlacement } from "../../components/database/tenantDatabase.ts";
-import type { Target } from "../../components/target.ts";
+import type { Target } from "../../contract/index.ts";
 import { collect, ofType, one, PLATFORM, typeCounts, observingProvisioner } from "./harness.ts";
 
 const TENANT_KEY = "arn:aws:kms:eu-west-1:000000000000:key/tenant-key";
@@ -169,12 +169,16 @@ describe("TenantDatabase", () => {
       "secretString",
     ]);
     expect(stored).toMatchObject({
-      role: "tenancy_acme",
+      role: "tenancy_t_acme",
       schema: "tenant_acme",
       password: "planned-not-a-password",
     });
     const routing = outputs["routing"] as Record<string, unknown>;
-    expect(routing).toMatchObject({ mode: "schema", role: "tenancy_acme", schema: "tenant_acme" });
+    expect(routing).toMatchObject({
+      mode: "schema",
+      role: "tenancy_t_acme",
+      schema: "tenant_acme",
+    });
     expect(routing["secretRef"]).toMatch(
       /^arn:aws:secretsmanager:.*:secret:tenancy\/tenants\/acme\/database$/,
     );

@@ -1,12 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { routingRecordSchema } from "../../control-plane/runner/routing.ts";
+import { parseResolvedTenant, routingRecordSchema, slugOfStack } from "../../contract/index.ts";
 import { kubernetesLabelsFor } from "../../components/tagging.ts";
 import { TAGGABLE_AWS_TYPES } from "../../policies/rules/tagging.ts";
 import { runTenantUnderMocks } from "../../stacks/planning/planTenant.ts";
 import * as pulumi from "@pulumi/pulumi";
-import { readTenantStackConfig, slugOfStack } from "../../stacks/tenant/config.ts";
-import { parseTenantSpec } from "../../stacks/tenant/tenantSpec.ts";
+import { readTenantStackConfig } from "../../stacks/tenant/config.ts";
 import { exampleTenant, exampleTenants, typeCounts } from "./harness.ts";
 
 type Counts = Record<string, number>;
@@ -257,7 +256,7 @@ describe("tags and labels (one stack transformation)", () => {
 describe("tenant stack configuration", () => {
   it("accepts every resolved example tenant as tenancy:tenant JSON", async () => {
     for (const tenant of await exampleTenants())
-      expect(parseTenantSpec(JSON.stringify(tenant))).toEqual(tenant);
+      expect(parseResolvedTenant(JSON.stringify(tenant), "config tenancy:tenant")).toEqual(tenant);
   });
 
   it.each([
@@ -287,7 +286,9 @@ describe("tenant stack configuration", () => {
     ["an unknown field", { extra: 1 }, /extra/],
   ])("refuses %s", async (_what, patch, message) => {
     const tenant = await exampleTenant("dunlin");
-    expect(() => parseTenantSpec(JSON.stringify({ ...tenant, ...patch }))).toThrow(message);
+    expect(() =>
+      parseResolvedTenant(JSON.stringify({ ...tenant, ...patch }), "config tenancy:tenant"),
+    ).toThrow(message);
   });
 
   it("reads tenancy:tenant, the target, the local server (secret) and the db naming", async () => {

@@ -16,7 +16,7 @@ import type {
   TenantDatabaseInputs,
   TenantDatabaseOutputs,
 } from "../../db/pulumi/providerRuntime.ts";
-import { tenantDatabaseProvider } from "../../db/pulumi/tenantDatabase.ts";
+import { tenantDatabaseProvider } from "../../db/pulumi/tenantDatabaseObjects.ts";
 import { connectionSettingsFor } from "../../db/routing.ts";
 import { useTestDatabase } from "../support/postgres.ts";
 import { bootstrapped, withAdmin, type Bootstrapped } from "./fixtures.ts";

@@ -3,7 +3,7 @@
  * (run with `node --import tsx`, outside vitest, whose transforms would change the text).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { tenantDatabaseProvider } from "../../../db/pulumi/tenantDatabase.ts";
+import { tenantDatabaseProvider } from "../../../db/pulumi/tenantDatabaseObjects.ts";
 
 const serialized = await pulumi.runtime.serializeFunction(() => tenantDatabaseProvider, {
   allowSecrets: true,

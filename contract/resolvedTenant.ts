@@ -1,25 +1,27 @@
 /**
- * The `tenancy:tenant` stack config: a resolved tenant spec as JSON (what the control plane
- * sets for the stack). Validated here, at the boundary, so components receive a typed,
- * consistent spec: modes, isolation and system tags must agree with each other.
+ * The resolved tenant: what catalog resolution (catalog/resolve.ts) produces, what the
+ * control plane stores and sets as the `tenancy:tenant` stack config, and what the stack
+ * program and the planner consume. One schema, types inferred from it; the stack program
+ * validates the config with it, so components receive a typed, consistent spec (modes,
+ * isolation and system tags agreeing with each other).
  */
 import { z } from "zod";
-import { isolationOf, LAYERS, type ResolvedTenant } from "../../catalog/index.ts";
+import { ENCRYPTION, isolationOf, LAYERS } from "./modes.ts";
+import { slugSchema } from "./slug.ts";
 import {
-  computeModeSchema,
-  cpuQuantitySchema,
-  databaseModeSchema,
   dataResidencySchema,
   federationSchema,
-  identityModeSchema,
+  layerModesSchema,
   LIFECYCLE_STATES,
-  memoryQuantitySchema,
+  quotaFieldSchemas,
   regionSchema,
-  slugSchema,
-  storageModeSchema,
-} from "../../catalog/schema.ts";
+} from "./tenantFields.ts";
 
-const isolation = z.enum(["pool", "bridge", "silo"]);
+const isolationSchema = z.enum(["pool", "bridge", "silo"]);
+
+/** Every quota, filled in (tenant → tier → catalog defaults → built-ins). */
+export const resolvedQuotasSchema = z.strictObject(quotaFieldSchemas);
+export type ResolvedQuotas = z.infer<typeof resolvedQuotasSchema>;
 
 export const resolvedTenantSchema = z
   .strictObject({
@@ -29,28 +31,21 @@ export const resolvedTenantSchema = z
     lifecycle: z.enum(LIFECYCLE_STATES),
     region: regionSchema,
     dataResidency: dataResidencySchema.optional(),
-    layers: z.strictObject({
-      database: databaseModeSchema,
-      storage: storageModeSchema,
-      compute: computeModeSchema,
-      identity: identityModeSchema,
-    }),
+    /** Final mode of every layer. */
+    layers: layerModesSchema,
+    /** Pool / bridge / silo classification of every layer. */
     isolation: z.strictObject({
-      database: isolation,
-      storage: isolation,
-      compute: isolation,
-      identity: isolation,
+      database: isolationSchema,
+      storage: isolationSchema,
+      compute: isolationSchema,
+      identity: isolationSchema,
     }),
+    /** Layers whose mode comes from a tenant override rather than the tier. */
     overridden: z.array(z.enum(LAYERS)),
-    encryption: z.enum(["shared", "dedicated"]),
-    quotas: z.strictObject({
-      cpu: cpuQuantitySchema,
-      memory: memoryQuantitySchema,
-      dbConnections: z.int().min(1).max(1000),
-      statementTimeoutMs: z.int().min(100).max(3_600_000),
-      requestsPerSecond: z.int().min(1),
-    }),
+    encryption: z.enum(ENCRYPTION),
+    quotas: resolvedQuotasSchema,
     costCenter: z.string().min(1),
+    /** Every tag to put on the tenant's resources: system tags plus the tenant's extras. */
     tags: z.record(z.string(), z.string()),
     federation: federationSchema.optional(),
   })
@@ -69,6 +64,7 @@ export const resolvedTenantSchema = z
       tenant: t.slug,
       tier: t.tier,
       "cost-center": t.costCenter,
+      "managed-by": "tenancy",
     };
     for (const [key, value] of Object.entries(system)) {
       if (t.tags[key] !== value) {
@@ -84,18 +80,21 @@ export const resolvedTenantSchema = z
     }
   });
 
-/** Parses the JSON of `tenancy:tenant`; errors name the field. */
-export function parseTenantSpec(json: string): ResolvedTenant {
+/** A tenant with every layer, quota and tag decided. */
+export type ResolvedTenant = Readonly<z.infer<typeof resolvedTenantSchema>>;
+
+/** Parses a resolved tenant given as JSON (`what` names the source in errors). */
+export function parseResolvedTenant(json: string, what: string): ResolvedTenant {
   let value: unknown;
   try {
     value = JSON.parse(json);
   } catch (error) {
-    throw new Error(`config tenancy:tenant is not JSON: ${(error as Error).message}`);
+    throw new Error(`${what} is not JSON: ${(error as Error).message}`);
   }
   const result = resolvedTenantSchema.safeParse(value);
   if (!result.success) {
     const issues = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new Error(`config tenancy:tenant is invalid: ${issues.join("; ")}`);
+    throw new Error(`${what} is invalid: ${issues.join("; ")}`);
   }
   return result.data;
 }

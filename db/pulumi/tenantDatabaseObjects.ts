@@ -1,5 +1,7 @@
 /**
- * `TenantDatabase`: a Pulumi dynamic resource provisioning a tenant's database placement
+ * `TenantDatabaseObjects`: a Pulumi dynamic resource (type token `tenancy:TenantDatabase`, kept
+ * so existing stacks keep their resources; the component of the same layer is
+ * components/database/tenantDatabase.ts) provisioning a tenant's database placement
  * (pool | schema | dedicated) with the same SQL library the CLI and control plane use.
  *
  * Inputs: `adminUrl` (secret), `slug`, `mode`, `quotas { dbConnections, statementTimeoutMs }`,
@@ -79,8 +81,8 @@ export const tenantDatabaseProvider = {
   },
 } satisfies pulumi.dynamic.ResourceProvider;
 
-/** Arguments of {@link TenantDatabase}. */
-export interface TenantDatabaseArgs {
+/** Arguments of {@link TenantDatabaseObjects}. */
+export interface TenantDatabaseObjectsArgs {
   /** Superuser URL of the control database; pass it as a secret. */
   readonly adminUrl: pulumi.Input<string>;
   /** Tenant slug (DNS label). Changing it replaces the resource. */
@@ -107,7 +109,7 @@ export interface TenantDatabaseArgs {
 }
 
 /** A tenant's database placement, managed by {@link tenantDatabaseProvider}. */
-export class TenantDatabase extends pulumi.dynamic.Resource {
+export class TenantDatabaseObjects extends pulumi.dynamic.Resource {
   declare public readonly tenantId: pulumi.Output<string>;
   declare public readonly host: pulumi.Output<string>;
   declare public readonly port: pulumi.Output<number>;
@@ -118,7 +120,7 @@ export class TenantDatabase extends pulumi.dynamic.Resource {
   /** Tenant role password (secret); undefined for pooled tenants. */
   declare public readonly password: pulumi.Output<string | undefined>;
 
-  constructor(name: string, args: TenantDatabaseArgs, opts?: pulumi.CustomResourceOptions) {
+  constructor(name: string, args: TenantDatabaseObjectsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       tenantDatabaseProvider,
       name,

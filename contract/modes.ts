@@ -1,7 +1,7 @@
 /**
  * Layers, their isolation modes, and how each mode maps onto the pool / bridge / silo model.
  * The single source of truth for mode names: schemas, resolution, components and the
- * service all import from here.
+ * service all import from here (the per-layer unions below are derived from {@link MODES}).
  */
 
 export const LAYERS = ["database", "storage", "compute", "identity"] as const;
@@ -57,4 +57,13 @@ export function isolationOf<L extends Layer>(
 /** True when the layer needs infrastructure of its own (a Pulumi stack), not a registration. */
 export function needsDedicatedInfrastructure(layers: LayerModes): boolean {
   return LAYERS.some((layer) => isolationOf(layer, layers[layer]) !== "pool");
+}
+
+/**
+ * The `default:` of an exhaustive `switch` over a mode: a new mode that a `switch` does not
+ * handle fails to compile there (its value is not `never`), and fails loudly at run time if
+ * an unvalidated value slipped through.
+ */
+export function assertNever(value: never, what = "value"): never {
+  throw new Error(`unhandled ${what}: ${JSON.stringify(value)}`);
 }
