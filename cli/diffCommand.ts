@@ -22,7 +22,7 @@ import { planSide } from "../fleet/planSide.ts";
 import type { PlanWorkerResult } from "../fleet/planWorker.ts";
 import { DEFAULT_CATALOG_DIR } from "./catalogCommands.ts";
 import { UsageError, type CliIo } from "./io.ts";
-import { TARGETS } from "./planCommand.ts";
+import { TARGETS } from "../contract/index.ts";
 
 export interface DiffCommandOptions {
   /** Where the command runs (the repository); @default process.cwd() */

@@ -1,5 +1,5 @@
 import type { ResolvedTenant } from "../../catalog/index.ts";
-import type { Target } from "../../components/target.ts";
+import type { Target } from "../../contract/index.ts";
 import { describe, expect, it } from "vitest";
 import { diffMarkdown, MARKDOWN_LIMIT } from "../../fleet/diffReport.ts";
 import { diffFleet, specDangers } from "../../fleet/fleetDiff.ts";

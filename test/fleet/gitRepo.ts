@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const COPIED = [
+  "contract",
   "catalog",
   "components",
   "stacks",
