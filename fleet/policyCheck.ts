@@ -11,6 +11,7 @@ import {
 } from "../policies/rules/publicData.ts";
 import { taggingViolations } from "../policies/rules/tagging.ts";
 import type { Subject } from "../policies/subject.ts";
+import { stackNameOf } from "../contract/index.ts";
 import type { PlannedInputsResource } from "./planWorker.ts";
 
 const RESOURCE_RULES: readonly [string, (s: Subject) => string[]][] = [
@@ -28,7 +29,7 @@ export function headViolations(
   const subjects: Subject[] = resources.map((r) => ({
     type: r.type,
     name: r.name,
-    urn: `urn:pulumi:tenant-${slug}::tenancy::${r.parentType ? `${r.parentType}$` : ""}${r.type}::${r.name}`,
+    urn: `urn:pulumi:${stackNameOf(slug)}::tenancy::${r.parentType ? `${r.parentType}$` : ""}${r.type}::${r.name}`,
     props: r.inputs,
   }));
   const byUrn = new Map(subjects.map((s) => [s.urn, s.name]));

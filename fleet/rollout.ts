@@ -6,7 +6,7 @@
  * lock the service holds for a tenant's operation.
  */
 import type { ResolvedTenant } from "../catalog/index.ts";
-import { stackNameOf } from "../control-plane/runner/tenantStacks.ts";
+import { stackNameOf } from "../contract/index.ts";
 
 export interface RolloutLock {
   release(): Promise<void>;

@@ -17,6 +17,7 @@ import {
   tenantNamespacesIsolated,
   tenantResourcesTagged,
 } from "../../policies/pack.ts";
+import { stackNameOf } from "../../contract/index.ts";
 import { runTenantUnderMocks } from "../../stacks/planning/planTenant.ts";
 import { platformProgram } from "../../stacks/platform/program.ts";
 import { collect, exampleTenants } from "../components/harness.ts";
@@ -468,7 +469,7 @@ describe("the pack on real stacks (collected under mocks)", () => {
     for (const tenant of await exampleTenants()) {
       stacks.push([
         tenant.slug,
-        await subjectsOf(`tenant-${tenant.slug}`, runTenantUnderMocks(tenant, "aws")),
+        await subjectsOf(stackNameOf(tenant.slug), runTenantUnderMocks(tenant, "aws")),
       ]);
     }
     stacks.push([
