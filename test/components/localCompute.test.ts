@@ -10,7 +10,7 @@ import {
   localNodesNote,
   type LocalComputeMode,
 } from "../../components/compute/localTenantCompute.ts";
-import { routingRecordSchema } from "../../control-plane/runner/routing.ts";
+import { routingRecordSchema } from "../../contract/index.ts";
 import { runTenantUnderMocks } from "../../stacks/planning/planTenant.ts";
 import { exampleTiers } from "../support/controlPlane.ts";
 import { collect, ofType, one, typeCounts } from "./harness.ts";
