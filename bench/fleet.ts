@@ -20,7 +20,7 @@ import { loadCatalog, resolveCatalog } from "../catalog/index.ts";
 import { desiredStateHasher, runUp, type UpContext } from "../cli/upCommand.ts";
 import { engineSettings } from "../control-plane/runner/engine.ts";
 import { stackTenants } from "../control-plane/runner/previewTenants.ts";
-import { stackNameOf } from "../control-plane/runner/tenantStacks.ts";
+import { stackNameOf } from "../contract/index.ts";
 import { DesiredStateStore } from "../fleet/desiredState.ts";
 import { createTestRepo, generatedSlug, PROJECT_ROOT } from "../test/fleet/gitRepo.ts";
 
