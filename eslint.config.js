@@ -27,6 +27,22 @@ export default tseslint.config(
       "@typescript-eslint/require-await": "off",
     },
   },
+  // Layering (README "Layout"): contract/ imports nothing of ours; catalog/ only contract/;
+  // components/ never db/ or control-plane/; db/ nothing above it (contract/ only).
+  ...[
+    ["contract/**/*.ts", "^\\.\\./"],
+    ["catalog/**/*.ts", "(^|/)(components|stacks|control-plane|db|cli|fleet)/"],
+    ["components/**/*.ts", "(^|/)(db|control-plane|stacks|cli|fleet)/"],
+    ["db/**/*.ts", "(^|/)(catalog|components|stacks|control-plane|cli|fleet)/"],
+  ].map(([files, regex]) => ({
+    files: [files],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex, message: "breaks the layering (README, Layout)" }] },
+      ],
+    },
+  })),
   {
     files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
     ...tseslint.configs.disableTypeChecked,
