@@ -89,9 +89,20 @@ export function toTenantView(tenant: TenantRecord): z.infer<typeof tenantView> {
     quotas: resolved.quotas,
     region: resolved.region,
     tags: { ...resolved.tags },
-    routing: tenant.routing ?? null,
+    routing: servedRouting(tenant.routing),
     lastError: tenant.lastError,
     createdAt: iso(tenant.createdAt)!,
     updatedAt: iso(tenant.updatedAt)!,
   };
+}
+
+/**
+ * The stored routing record when it has the contract's shape; null for a record written
+ * before the contract (no `tenantId`, unknown fields) until the tenant's next operation
+ * rewrites it. The stored row is kept as it is.
+ */
+function servedRouting(stored: unknown): z.infer<typeof routingRecordSchema> | null {
+  if (stored === null || stored === undefined) return null;
+  const parsed = routingRecordSchema.safeParse(stored);
+  return parsed.success ? parsed.data : null;
 }
