@@ -140,10 +140,10 @@ describe("malformed catalogs: every error names file:line:col and the field", ()
     "an invalid %s quantity %j is refused at its line (never reaching an API server)",
     (field, value, reason) => {
       const errors = errorsOf({
-        "q.yaml": `slug: q\nname: Q\ntier: pro\nquotas:\n  ${field}: ${JSON.stringify(value)}\n`,
+        "quail.yaml": `slug: quail\nname: Quail\ntier: pro\nquotas:\n  ${field}: ${JSON.stringify(value)}\n`,
       });
       expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatch(new RegExp(`^tenants/q\\.yaml:5:${field.length + 5}: `));
+      expect(errors[0]).toMatch(new RegExp(`^tenants/quail\\.yaml:5:${field.length + 5}: `));
       expect(errors[0]).toMatch(reason);
     },
   );
