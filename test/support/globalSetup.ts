@@ -14,6 +14,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { localClusterUnavailable, stopLocalCluster } from "../../control-plane/localCluster.ts";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../db/embeddedPostgres.ts";
+import { keepExitCodeThroughExitHooks } from "./exitCode.ts";
 import { freePort } from "./ports.ts";
 
 declare module "vitest" {
@@ -33,6 +34,7 @@ let dataRoot: string | undefined;
 let kubeState: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
+  keepExitCodeThroughExitHooks();
   await setupCluster(project);
   const fromEnv = process.env.DATABASE_URL;
   if (fromEnv) {
