@@ -101,9 +101,21 @@ function violationMessage(text: string): string {
  */
 export function engineReason(output: string): string {
   const lines = output.split("\n").map((line) => line.trim());
-  const errors = lines
-    .filter((line) => /^error:/i.test(line) && !/update failed$/i.test(line))
-    .map((line) => line.replace(/^error:\s*/i, ""));
+  const errors: string[] = [];
+  lines.forEach((line, index) => {
+    if (!/^error:/i.test(line) || /update failed$/i.test(line)) return;
+    let text = line.replace(/^error:\s*/i, "");
+    // Providers written in Go list several causes as "N error(s) occurred:" + "* cause" lines.
+    if (/errors? occurred:$/.test(text)) {
+      const causes: string[] = [];
+      for (const next of lines.slice(index + 1)) {
+        if (!next.startsWith("* ")) break;
+        causes.push(next.slice(2));
+      }
+      if (causes.length > 0) text = causes.join("; ");
+    }
+    errors.push(text);
+  });
   const unique = [...new Set(errors)];
   if (unique.length > 0) return unique.join("; ").slice(0, 2000);
   const stderr = /stderr:\s*([\s\S]*)$/.exec(output)?.[1]?.trim();

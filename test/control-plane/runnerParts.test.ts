@@ -127,6 +127,18 @@ describe("engine error mapping", () => {
     ].join("\n");
     expect(engineReason(output)).toBe("acme-db: connection limit must be positive");
   });
+
+  it('keeps the causes a Go provider lists under "1 error occurred:"', () => {
+    const output = [
+      "  kubernetes:core/v1:ResourceQuota (tenant-acme-quota):",
+      "    error: 1 error occurred:",
+      '    \t* resourcequotas "tenancy-quota" is forbidden: at most 16 CPUs (cluster cap)',
+      "Resources: 1 unchanged",
+    ].join("\n");
+    expect(engineReason(output)).toBe(
+      'resourcequotas "tenancy-quota" is forbidden: at most 16 CPUs (cluster cap)',
+    );
+  });
 });
 
 describe("KeyedMutex", () => {
