@@ -233,20 +233,27 @@ describeWithCluster("tenant compute on a real Kubernetes API server (local targe
     await asAlpha.call("DELETE", `${pods}/fits`);
   });
 
-  it.each([
-    [
-      "a privileged container",
-      (pod: ReturnType<typeof restrictedPod>) => {
+  it("a privileged container is refused by the API server itself (its default --allow-privileged=false)", async () => {
+    const response = await asAlpha.create(
+      "/api/v1/namespaces/tenant-kube-alpha/pods",
+      restrictedPod("bad", { cpu: "100m", memory: "64Mi" }, (pod) => {
         pod.spec.containers[0]!.securityContext["privileged"] = true;
-      },
-      /privileged \(container "app" must not set securityContext\.privileged=true\)/,
-    ],
+        pod.spec.containers[0]!.securityContext["allowPrivilegeEscalation"] = true;
+      }),
+    );
+    expect(response.status).toBe(422);
+    expect(response.body.message).toMatch(
+      /securityContext\.privileged: Forbidden: disallowed by cluster policy/,
+    );
+  });
+
+  it.each([
     [
       "a hostPath volume",
       (pod: ReturnType<typeof restrictedPod>) => {
         pod.spec.volumes = [{ name: "host", hostPath: { path: "/etc" } }];
       },
-      /hostPath volumes \(volume "host"\)/,
+      /restricted volume types \(volume "host" uses restricted volume type "hostPath"\)/,
     ],
     [
       "hostNetwork",
@@ -262,6 +269,13 @@ describeWithCluster("tenant compute on a real Kubernetes API server (local targe
         pod.spec.securityContext["runAsUser"] = 0;
       },
       /runAsNonRoot != true|runAsUser=0/,
+    ],
+    [
+      "privilege escalation",
+      (pod: ReturnType<typeof restrictedPod>) => {
+        pod.spec.containers[0]!.securityContext["allowPrivilegeEscalation"] = true;
+      },
+      /allowPrivilegeEscalation != false/,
     ],
   ])(
     "Pod Security Admission refuses %s in the tenant's namespace",
@@ -286,7 +300,7 @@ describeWithCluster("tenant compute on a real Kubernetes API server (local targe
       });
       expect(response.status).toBe(403);
       expect(response.body.message).toMatch(
-        /exceeded quota: tenancy-quota, requested: services\.nodeports=1/,
+        /exceeded quota: tenancy-quota, requested: (services\.loadbalancers=1,)?services\.nodeports=1/,
       );
     }
     // Positive control: an internal ClusterIP service is fine.
