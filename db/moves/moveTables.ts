@@ -5,21 +5,15 @@
  * before anything is copied.
  */
 import { quoteIdent, quoteQualified } from "../identifiers.ts";
-import { listTenantTables } from "../tenantTables.ts";
+import { listTenantTables, type TenantTable } from "../tenantTables.ts";
 import type { Queryable } from "../transaction.ts";
 import { TenantMoveError } from "./moveErrors.ts";
 
-export interface MoveTableSide {
-  readonly oid: number;
-  readonly schema: string;
-  readonly name: string;
-  /** `"schema"."name"`. */
-  readonly quoted: string;
-  /** `schema.name`. */
-  readonly display: string;
-  /** `format_type` of tenant_id. */
-  readonly tenantIdType: string;
-}
+/** One side of a move: the identity facts of a tenant table (see db/tenantTables.ts). */
+export type MoveTableSide = Pick<
+  TenantTable,
+  "oid" | "schema" | "name" | "quoted" | "display" | "tenantIdType"
+>;
 
 export interface KeyColumn {
   readonly name: string;
