@@ -12,7 +12,31 @@ import { inTransaction, lockTenantDdl, withClient, type Queryable } from "../tra
 import { generatePassword, placementOf, routingFor, type DriverContext } from "./driverContext.ts";
 import { assertRegisteredAs } from "./poolDriver.ts";
 import { applyTenantRoleQuotas, ensureTenantRole } from "./tenantRole.ts";
-import type { ProvisionResult, TenantDatabaseSpec } from "./types.ts";
+import type { ProvisionResult, TenantDatabaseSpec, TenantQuotas } from "./types.ts";
+
+/**
+ * The tenant's login role (with its quotas) and its schema in the shared database, owned by
+ * the owner role and usable only by that role. Call inside a transaction holding the tenant
+ * DDL lock; used by signup and by a move into a schema.
+ */
+export async function createSchemaPlacement(
+  client: Queryable,
+  context: DriverContext,
+  names: { readonly role: string; readonly schema: string },
+  quotas: TenantQuotas,
+  password: string,
+): Promise<void> {
+  await ensureTenantRole(client, names.role, names.schema, quotas, password);
+  await client.query(
+    `GRANT CONNECT ON DATABASE ${quoteIdent(context.controlDatabase)} TO ${quoteIdent(names.role)}`,
+  );
+  const schema = quoteIdent(names.schema);
+  await client.query(
+    `CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${quoteIdent(context.roles.owner)}`,
+  );
+  await client.query(`REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC`);
+  await grantApplicationAccess(client, context.roles.owner, names.schema, [names.role]);
+}
 
 /** Creates (or completes) a schema tenant. */
 export async function createSchemaTenant(
@@ -31,16 +55,7 @@ export async function createSchemaTenant(
         dbConnections: spec.quotas.dbConnections,
         statementTimeoutMs: spec.quotas.statementTimeoutMs,
       });
-      await ensureTenantRole(client, names.role, names.schema, spec.quotas, password);
-      await client.query(
-        `GRANT CONNECT ON DATABASE ${quoteIdent(context.controlDatabase)} TO ${quoteIdent(names.role)}`,
-      );
-      const schema = quoteIdent(names.schema);
-      await client.query(
-        `CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${quoteIdent(context.roles.owner)}`,
-      );
-      await client.query(`REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC`);
-      await grantApplicationAccess(client, context.roles.owner, names.schema, [names.role]);
+      await createSchemaPlacement(client, context, names, spec.quotas, password);
       return registered;
     }),
   );

@@ -3,12 +3,10 @@
  * schema), provisioning the target without touching the registry (the registry changes
  * only at the switch), and retiring the source: purge with proof, then the guard triggers.
  */
-import { grantApplicationAccess } from "../bootstrap.ts";
 import type { DriverContext } from "../drivers/driverContext.ts";
 import { generatePassword } from "../drivers/driverContext.ts";
-import { ensureTenantRole } from "../drivers/tenantRole.ts";
+import { createSchemaPlacement } from "../drivers/schemaDriver.ts";
 import type { TenantQuotas } from "../drivers/types.ts";
-import { quoteIdent } from "../identifiers.ts";
 import { migrateSchemas } from "../migrations/migrateSchemas.ts";
 import { purgeTenant, type PurgePart, type PurgeReport } from "../purge.ts";
 import type { DatabaseMode } from "../registry.ts";
@@ -53,16 +51,7 @@ export async function provisionTarget(
   const password = chosenPassword ?? generatePassword();
   await inTransaction(client, async () => {
     await lockTenantDdl(client);
-    await ensureTenantRole(client, target.role, target.schema, quotas, password);
-    await client.query(
-      `GRANT CONNECT ON DATABASE ${quoteIdent(context.controlDatabase)} TO ${quoteIdent(target.role)}`,
-    );
-    const schema = quoteIdent(target.schema);
-    await client.query(
-      `CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${quoteIdent(context.roles.owner)}`,
-    );
-    await client.query(`REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC`);
-    await grantApplicationAccess(client, context.roles.owner, target.schema, [target.role]);
+    await createSchemaPlacement(client, context, target, quotas, password);
   });
   const summary = await migrateSchemas({
     url: context.adminUrl,
