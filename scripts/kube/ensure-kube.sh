@@ -37,6 +37,8 @@ die() {
 }
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib/gomod.sh
+source "$SCRIPT_DIR/../lib/gomod.sh"
 KUBE_VERSION=${KUBE_VERSION:-1.37.2}
 KUBE_VERSION=${KUBE_VERSION#v}
 STAGING_VERSION=v0.${KUBE_VERSION#*.}
@@ -60,7 +62,6 @@ provider_stamp_want() {
   printf 'pulumi-kubernetes %s %s' "$KUBE_PROVIDER_MODULE_VERSION" "$(sha256sum "$1" | cut -d' ' -f1)"
 }
 
-stamp_is() { [[ -f $1 ]] && [[ "$(cat "$1")" == "$2" ]]; }
 servers_ok() {
   [[ -x $BIN/kube-apiserver && -x $BIN/kube-controller-manager ]] &&
     stamp_is "$CACHE/.stamp-servers" "$SERVER_STAMP_WANT"
@@ -114,22 +115,6 @@ ensure_etcd
 command -v go >/dev/null 2>&1 || die "go is not on PATH (needed to build kube-apiserver and the provider)"
 export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
 export GOFLAGS="-mod=mod"
-json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\\(.*\\)\",\\{0,1\\}\$/\\1/p" | head -n1; }
-
-# Replace lines of a go.mod whose target is not a local path, one "old => new" per line.
-nonlocal_replaces() {
-  awk '
-    /^replace[[:space:]]*\($/ { inblock = 1; next }
-    inblock && /^\)/          { inblock = 0; next }
-    inblock                   { line = $0 }
-    !inblock && /^replace[[:space:]]/ { line = $0; sub(/^replace[[:space:]]+/, "", line) }
-    line != "" {
-      sub(/\/\/.*$/, "", line); gsub(/^[[:space:]]+|[[:space:]]+$/, "", line)
-      split(line, parts, /[[:space:]]*=>[[:space:]]*/)
-      if (parts[2] !~ /^(\.\.?\/|\/)/) print line
-      line = ""
-    }' "$1"
-}
 
 build_servers() {
   local json gomod src=$CACHE/src/kubernetes godir

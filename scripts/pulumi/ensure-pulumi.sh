@@ -66,6 +66,8 @@ die() {
 }
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib/gomod.sh
+source "$SCRIPT_DIR/../lib/gomod.sh"
 VERSION=${PULUMI_ENGINE_VERSION:-3.274.1}
 VERSION=${VERSION#v}
 CACHE_ROOT=${TENANCY_PULUMI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tenancy/pulumi}
@@ -107,7 +109,6 @@ DP_STAMP=$PREFIX/.stamp-dynamic-provider
 CLI_STAMP_WANT="pulumi v$VERSION"
 DP_STAMP_WANT="dynamic-provider-launcher 2 $WATCHDOG_SHA"
 
-stamp_is() { [[ -f $1 ]] && [[ "$(cat "$1")" == "$2" ]]; }
 
 langhost_ok() {
   [[ -x $BIN/pulumi-language-nodejs && -f $LH_STAMP ]] || return 1
@@ -157,25 +158,6 @@ esac
 log "go: $(go version) (GOTOOLCHAIN=$GOTOOLCHAIN GOFLAGS=$GOFLAGS)"
 START=$SECONDS
 
-# Print the value of a top-level string field from `go mod download -json` /
-# `go list -m -json` output (Origin.Hash is the only "Hash" key there).
-json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\\(.*\\)\",\\{0,1\\}\$/\\1/p" | head -n1; }
-
-# Non-local replace directives of a go.mod, one "old => new" per line
-# (directory replacements such as `=> ../sdk` are dropped).
-nonlocal_replaces() {
-  awk '
-    /^replace[[:space:]]*\($/ { inblock = 1; next }
-    inblock && /^\)/          { inblock = 0; next }
-    inblock                   { line = $0 }
-    !inblock && /^replace[[:space:]]/ { line = $0; sub(/^replace[[:space:]]+/, "", line) }
-    line != "" {
-      sub(/\/\/.*$/, "", line); gsub(/^[[:space:]]+|[[:space:]]+$/, "", line)
-      split(line, parts, /[[:space:]]*=>[[:space:]]*/)
-      if (parts[2] !~ /^(\.\.?\/|\/)/) print line
-      line = ""
-    }' "$1"
-}
 
 # go_mod_download MODULE@VERSION -> prints the -json output (fails on error)
 go_mod_download() { go mod download -json "$1"; }
