@@ -33,7 +33,7 @@ export async function reconcile(
     (await listTenants(db, { includeDeleted: true })).map((t) => [t.slug, t]),
   );
   const steps: ReconcileStep[] = [];
-  for (const { spec } of catalog.tenants) {
+  for (const { spec, file } of catalog.tenants) {
     const current = existing.get(spec.slug);
     let step: ReconcileStep;
     try {
@@ -46,7 +46,16 @@ export async function reconcile(
                 action: "offboard",
                 operationId: (await service.offboard(spec.slug)).operation.id,
               };
-      } else if (!current || current.state === "deleted") {
+      } else if (current?.state === "deleted") {
+        // Never revived: the catalog still lists a tenant that was offboarded.
+        step = {
+          slug: spec.slug,
+          action: "refused",
+          detail:
+            `tenant "${spec.slug}" was offboarded and is deleted; reconcile never signs a ` +
+            `deleted tenant up again: remove ${file} or declare it lifecycle: offboarding`,
+        };
+      } else if (!current) {
         const { operation } = await service.signup(spec, undefined, "catalog");
         step = { slug: spec.slug, action: "signup", operationId: operation.id };
       } else if (stableJson(current.spec) !== stableJson(spec) || current.state === "failed") {

@@ -246,13 +246,7 @@ export function createTenantService(deps: TenantServiceDeps) {
           }
         }
         const tenant = await insertTenant(tx, { spec, resolved, source, state: "provisioning" });
-        if (!tenant) {
-          throw new DomainError(
-            "conflict",
-            "tenant-exists",
-            `tenant "${spec.slug}" already exists`,
-          );
-        }
+        if (!tenant) throw await tenantExists(tx, spec.slug);
         const operation = await createOperation(tx, tenant, "signup");
         if (idempotencyKey) {
           await completeIdempotencyKey(tx, idempotencyKey, 202, {
@@ -324,6 +318,22 @@ export function createTenantService(deps: TenantServiceDeps) {
 }
 
 export type TenantService = ReturnType<typeof createTenantService>;
+
+/**
+ * The refusal of a signup whose slug is taken. A deleted (offboarded) tenant keeps its slug
+ * for good — its deletion report is kept under it — so it is never signed up again.
+ */
+async function tenantExists(db: Queryable, slug: string): Promise<DomainError> {
+  const existing = await getTenant(db, slug);
+  return new DomainError(
+    "conflict",
+    "tenant-exists",
+    existing?.state === "deleted"
+      ? `tenant "${slug}" was offboarded and is deleted; a deleted tenant is never signed up ` +
+          "again (its deletion report is kept under its slug): choose another slug"
+      : `tenant "${slug}" already exists`,
+  );
+}
 
 export interface TenantPatch {
   readonly name?: string;

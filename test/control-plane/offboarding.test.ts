@@ -5,9 +5,15 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Catalog } from "../../catalog/index.ts";
+import { reconcile } from "../../control-plane/service/reconcile.ts";
 import { TenantTransitionRefused } from "../../control-plane/store/transitions.ts";
 import { updateTenant } from "../../control-plane/store/store.ts";
-import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
+import {
+  exampleTiers,
+  startTestControlPlane,
+  type TestControlPlane,
+} from "../support/controlPlane.ts";
 import { useTestDatabase } from "../support/postgres.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -164,4 +170,51 @@ describe("offboarding is final", () => {
     }
     expect(await tenantState("heron-x")).toBe("deleted");
   });
+
+  it("a deleted tenant is never signed up again: 409 over the API, a refused line from reconcile", async () => {
+    await signUp("ibis");
+    expect((await plane.request("/v1/tenants/ibis", { method: "DELETE" })).status).toBe(202);
+    await waitFor(async () => (await tenantState("ibis")) === "deleted", 30_000);
+    const before = await operations("ibis");
+
+    const again = await plane.request("/v1/tenants", {
+      method: "POST",
+      json: { slug: "ibis", name: "Ibis again", tier: "free" },
+    });
+    expect(again.status).toBe(409);
+    expect(again.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    const problem = (await again.json()) as { reason: string; detail: string };
+    expect(problem.reason).toBe("tenant-exists");
+    expect(problem.detail).toBe(
+      'tenant "ibis" was offboarded and is deleted; a deleted tenant is never signed up again ' +
+        "(its deletion report is kept under its slug): choose another slug",
+    );
+
+    // The catalog still lists it as active: reconcile refuses, naming it and its file.
+    const catalog: Catalog = {
+      tiers: await exampleTiers(),
+      tenants: [
+        {
+          file: "tenants/ibis.yaml",
+          spec: { slug: "ibis", name: "Ibis", tier: "free", lifecycle: "active" },
+        },
+        {
+          file: "tenants/jay.yaml",
+          spec: { slug: "jay", name: "Jay", tier: "free", lifecycle: "active" },
+        },
+      ],
+    };
+    const steps = await reconcile(plane.pool, plane.service, catalog);
+    expect(steps[0]).toEqual({
+      slug: "ibis",
+      action: "refused",
+      detail:
+        'tenant "ibis" was offboarded and is deleted; reconcile never signs a deleted tenant ' +
+        "up again: remove tenants/ibis.yaml or declare it lifecycle: offboarding",
+    });
+    expect(steps[1]).toMatchObject({ slug: "jay", action: "signup" });
+    expect(await tenantState("ibis")).toBe("deleted");
+    expect(await operations("ibis")).toEqual(before);
+    expect(await registered("ibis")).toBe(false);
+  }, 60_000);
 });
