@@ -16,6 +16,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ComputeMode } from "../../catalog/index.ts";
+import { assertNever } from "../../contract/index.ts";
 import { tenantNamespaceName, WORKLOAD_SERVICE_ACCOUNT } from "../naming.ts";
 import { TENANT_LABEL } from "../tagging.ts";
 import { nodeIsolationFor } from "./dedicatedNodes.ts";
@@ -24,6 +25,20 @@ import { PoolRegistration } from "./poolRegistration.ts";
 
 /** Compute modes the local target provisions (`account` needs a cloud). */
 export type LocalComputeMode = Exclude<ComputeMode, "account">;
+
+/** The mode as the local target provisions it, or undefined when it needs a cloud. */
+export function localComputeMode(mode: ComputeMode): LocalComputeMode | undefined {
+  switch (mode) {
+    case "pool":
+    case "namespace":
+    case "dedicated-nodes":
+      return mode;
+    case "account":
+      return undefined;
+    default:
+      return assertNever(mode, "compute mode");
+  }
+}
 
 /** The shared pool namespace start-cluster.sh creates. */
 export const LOCAL_POOL_NAMESPACE = "tenancy-pool";
@@ -58,6 +73,8 @@ export function localNodesNote(mode: LocalComputeMode, slug: string): string | u
       const { key, value } = nodeIsolationFor(slug).taint;
       return `no nodes exist on the local target: pods of ${tenantNamespaceName(slug)} get node selector and toleration ${key}=${value} and stay Pending`;
     }
+    default:
+      return assertNever(mode, "local compute mode");
   }
 }
 
@@ -112,6 +129,8 @@ export class LocalTenantCompute extends pulumi.ComponentResource {
         this.namespace = isolated.namespaceName;
         break;
       }
+      default:
+        assertNever(args.mode, "local compute mode");
     }
     this.registerOutputs({ namespace: this.namespace, nodes: this.nodes });
   }

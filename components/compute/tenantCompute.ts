@@ -12,6 +12,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ComputeMode } from "../../catalog/index.ts";
+import { assertNever } from "../../contract/index.ts";
 import { tenantNamespaceName, WORKLOAD_SERVICE_ACCOUNT } from "../naming.ts";
 import { TENANT_LABEL } from "../tagging.ts";
 import { DedicatedNodes, nodeIsolationFor, type DedicatedNodesArgs } from "./dedicatedNodes.ts";
@@ -66,17 +67,29 @@ export interface TenantComputeArgs {
   readonly suspended?: boolean;
 }
 
-/** What a compute mode creates. */
 /** Node group size of a suspended tenant: nothing running, ready to scale back. */
 export const SUSPENDED_SCALING = { minSize: 0, desiredSize: 0, maxSize: 1 } as const;
 
-export function computeParts(mode: ComputeMode) {
-  return {
-    poolRegistration: mode === "pool",
-    namespace: mode === "namespace" || mode === "dedicated-nodes",
-    dedicatedNodes: mode === "dedicated-nodes",
-    account: mode === "account",
-  } as const;
+/** Where a tenant's workloads run: a registration in the pool, a namespace, or an account. */
+export type WorkloadPlacement = "pool" | "namespace" | "account";
+
+/** What a compute mode creates (exhaustive: a new mode fails to compile here). */
+export function computeParts(mode: ComputeMode): {
+  readonly placement: WorkloadPlacement;
+  readonly dedicatedNodes: boolean;
+} {
+  switch (mode) {
+    case "pool":
+      return { placement: "pool", dedicatedNodes: false };
+    case "namespace":
+      return { placement: "namespace", dedicatedNodes: false };
+    case "dedicated-nodes":
+      return { placement: "namespace", dedicatedNodes: true };
+    case "account":
+      return { placement: "account", dedicatedNodes: false };
+    default:
+      return assertNever(mode, "compute mode");
+  }
 }
 
 /** Pod security group rules: reachable from the cluster, egress to the VPC only. */
@@ -124,116 +137,151 @@ export class TenantCompute extends pulumi.ComponentResource {
 
   constructor(name: string, args: TenantComputeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:compute:TenantCompute", name, {}, opts);
-    const parts = computeParts(args.mode);
+    const { placement, dedicatedNodes } = computeParts(args.mode);
     const { cluster } = args;
+    const serviceAccountTrust = (
+      namespace: pulumi.Input<string>,
+      serviceAccount: pulumi.Input<string>,
+    ): WorkloadTrust => ({
+      kind: "service-account",
+      oidcProviderArn: cluster.oidcProviderArn,
+      oidcIssuer: cluster.oidcIssuer,
+      namespace,
+      serviceAccount,
+    });
     let trust: WorkloadTrust;
-    const namespaceName = tenantNamespaceName(args.slug);
-    if (parts.account) {
-      if (!args.accounts) {
-        throw new pulumi.ResourceError(
-          `tenant ${args.slug}: compute mode "account" needs the organization's accounts settings (parentId, emailTemplate) from the platform stack`,
-          this,
+    switch (placement) {
+      case "account": {
+        if (!args.accounts) {
+          throw new pulumi.ResourceError(
+            `tenant ${args.slug}: compute mode "account" needs the organization's accounts settings (parentId, emailTemplate) from the platform stack`,
+            this,
+          );
+        }
+        const account = new TenantAccount(
+          `${name}-account`,
+          { slug: args.slug, partition: args.partition, ...args.accounts },
+          { parent: this },
         );
+        this.accountId = account.accountId;
+        trust = { kind: "account", accountId: account.accountId, partition: args.partition };
+        break;
       }
-      const account = new TenantAccount(
-        `${name}-account`,
-        { slug: args.slug, partition: args.partition, ...args.accounts },
-        { parent: this },
-      );
-      this.accountId = account.accountId;
-      trust = { kind: "account", accountId: account.accountId, partition: args.partition };
-    } else {
-      trust = {
-        kind: "service-account",
-        oidcProviderArn: cluster.oidcProviderArn,
-        oidcIssuer: cluster.oidcIssuer,
-        namespace: parts.namespace ? namespaceName : cluster.poolNamespace,
-        serviceAccount: parts.namespace ? WORKLOAD_SERVICE_ACCOUNT : cluster.poolServiceAccount,
-      };
+      case "pool":
+        trust = serviceAccountTrust(cluster.poolNamespace, cluster.poolServiceAccount);
+        break;
+      case "namespace":
+        trust = serviceAccountTrust(tenantNamespaceName(args.slug), WORKLOAD_SERVICE_ACCOUNT);
+        break;
+      default:
+        assertNever(placement, "workload placement");
     }
     const role = new WorkloadRole(`${name}-workload`, { slug: args.slug, trust }, { parent: this });
 
-    if (parts.poolRegistration) {
-      new PoolRegistration(
-        `${name}-pool`,
-        {
-          slug: args.slug,
-          poolNamespace: cluster.poolNamespace,
-          quotas: args.quotas,
-          suspended: args.suspended ?? false,
-          roleArn: role.roleArn,
-        },
-        { parent: this },
-      );
-      this.namespace = pulumi.output(cluster.poolNamespace);
-    } else if (parts.namespace) {
-      if (parts.dedicatedNodes) {
-        new DedicatedNodes(
-          `${name}-nodes`,
+    switch (placement) {
+      case "pool":
+        new PoolRegistration(
+          `${name}-pool`,
           {
             slug: args.slug,
-            clusterName: cluster.name,
-            nodeRoleArn: cluster.nodeRoleArn,
-            subnetIds: cluster.nodeSubnetIds,
-            ...args.nodes,
-            ...(args.suspended ? { scaling: SUSPENDED_SCALING } : {}),
+            poolNamespace: cluster.poolNamespace,
+            quotas: args.quotas,
+            suspended: args.suspended ?? false,
+            roleArn: role.roleArn,
           },
           { parent: this },
         );
+        this.namespace = pulumi.output(cluster.poolNamespace);
+        break;
+      case "namespace": {
+        const workloads = namespaceWorkloads(name, args, role.roleArn, dedicatedNodes, this);
+        this.workloadSecurityGroupId = workloads.securityGroupId;
+        this.namespace = workloads.namespace;
+        break;
       }
-      const isolated = new IsolatedNamespace(
-        `${name}-namespace`,
-        {
-          namespace: namespaceName,
-          quotas: {
-            cpu: args.quotas.cpu,
-            memory: args.quotas.memory,
-            ...(args.suspended ? { pods: 0 } : {}),
-          },
-          ingressNamespace: cluster.ingressNamespace,
-          serviceAccount: { name: WORKLOAD_SERVICE_ACCOUNT, roleArn: role.roleArn },
-          deployerGroup: `tenancy:tenant:${args.slug}:deployers`,
-          allowedEgress: [{ cidr: cluster.vpcCidr, ports: [443, 5432] }],
-          ...(parts.dedicatedNodes ? { nodeIsolation: nodeIsolationFor(args.slug).taint } : {}),
-          labels: { [TENANT_LABEL]: args.slug },
-        },
-        { parent: this },
-      );
-      const rules = pulumi
-        .all([cluster.securityGroupId, cluster.vpcCidr])
-        .apply(([sg, cidr]) => workloadSecurityGroupRules(sg, cidr));
-      const podGroup = new aws.ec2.SecurityGroup(
-        `${name}-pods-sg`,
-        {
-          name: `tenancy-${args.slug}-pods`,
-          description: `Pods of tenant ${args.slug}`,
-          vpcId: cluster.vpcId,
-          ingress: rules.ingress,
-          egress: rules.egress,
-        },
-        { parent: this },
-      );
-      new k8s.apiextensions.CustomResource(
-        `${name}-pods-sg-policy`,
-        {
-          apiVersion: "vpcresources.k8s.aws/v1beta1",
-          kind: "SecurityGroupPolicy",
-          metadata: { name: "tenancy-pods", namespace: isolated.namespaceName },
-          spec: {
-            podSelector: {},
-            securityGroups: { groupIds: [podGroup.id, cluster.securityGroupId] },
-          },
-        },
-        { parent: this },
-      );
-      this.workloadSecurityGroupId = podGroup.id;
-      this.namespace = isolated.namespaceName;
-    } else {
-      this.namespace = pulumi.output(undefined);
+      case "account":
+        this.namespace = pulumi.output(undefined);
+        break;
+      default:
+        assertNever(placement, "workload placement");
     }
     this.mode = args.mode;
     this.roleName = role.roleName;
     this.roleArn = role.roleArn;
     this.registerOutputs({ roleArn: this.roleArn, namespace: this.namespace });
   }
+}
+
+/**
+ * A tenant namespace of its own (on its dedicated nodes when asked), the security group of its
+ * pods and the SecurityGroupPolicy that gives it to them.
+ */
+function namespaceWorkloads(
+  name: string,
+  args: TenantComputeArgs,
+  roleArn: pulumi.Output<string>,
+  dedicatedNodes: boolean,
+  parent: pulumi.Resource,
+): { namespace: pulumi.Output<string>; securityGroupId: pulumi.Output<string> } {
+  const { cluster } = args;
+  if (dedicatedNodes) {
+    new DedicatedNodes(
+      `${name}-nodes`,
+      {
+        slug: args.slug,
+        clusterName: cluster.name,
+        nodeRoleArn: cluster.nodeRoleArn,
+        subnetIds: cluster.nodeSubnetIds,
+        ...args.nodes,
+        ...(args.suspended ? { scaling: SUSPENDED_SCALING } : {}),
+      },
+      { parent },
+    );
+  }
+  const isolated = new IsolatedNamespace(
+    `${name}-namespace`,
+    {
+      namespace: tenantNamespaceName(args.slug),
+      quotas: {
+        cpu: args.quotas.cpu,
+        memory: args.quotas.memory,
+        ...(args.suspended ? { pods: 0 } : {}),
+      },
+      ingressNamespace: cluster.ingressNamespace,
+      serviceAccount: { name: WORKLOAD_SERVICE_ACCOUNT, roleArn },
+      deployerGroup: `tenancy:tenant:${args.slug}:deployers`,
+      allowedEgress: [{ cidr: cluster.vpcCidr, ports: [443, 5432] }],
+      ...(dedicatedNodes ? { nodeIsolation: nodeIsolationFor(args.slug).taint } : {}),
+      labels: { [TENANT_LABEL]: args.slug },
+    },
+    { parent },
+  );
+  const rules = pulumi
+    .all([cluster.securityGroupId, cluster.vpcCidr])
+    .apply(([sg, cidr]) => workloadSecurityGroupRules(sg, cidr));
+  const podGroup = new aws.ec2.SecurityGroup(
+    `${name}-pods-sg`,
+    {
+      name: `tenancy-${args.slug}-pods`,
+      description: `Pods of tenant ${args.slug}`,
+      vpcId: cluster.vpcId,
+      ingress: rules.ingress,
+      egress: rules.egress,
+    },
+    { parent },
+  );
+  new k8s.apiextensions.CustomResource(
+    `${name}-pods-sg-policy`,
+    {
+      apiVersion: "vpcresources.k8s.aws/v1beta1",
+      kind: "SecurityGroupPolicy",
+      metadata: { name: "tenancy-pods", namespace: isolated.namespaceName },
+      spec: {
+        podSelector: {},
+        securityGroups: { groupIds: [podGroup.id, cluster.securityGroupId] },
+      },
+    },
+    { parent },
+  );
+  return { namespace: isolated.namespaceName, securityGroupId: podGroup.id };
 }

@@ -11,9 +11,13 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { DatabaseMode, DatabaseRouting } from "../../contract/index.ts";
+import {
+  assertNever,
+  type DatabaseMode,
+  type DatabaseRouting,
+  type Target,
+} from "../../contract/index.ts";
 import { tenantSecretName } from "../naming.ts";
-import type { Target } from "../../contract/index.ts";
 import { DedicatedDatabase, type DedicatedDatabaseArgs } from "./dedicatedDatabase.ts";
 import type { InDatabaseProvisioner } from "./inDatabaseProvisioner.ts";
 import { adminUrlFromSecret } from "./postgresUrl.ts";
@@ -41,13 +45,28 @@ export type DatabasePlacement = "shared-server" | "dedicated-server" | "database
 
 /** Where a tenant's data goes for a mode on a target. */
 export function databasePlacement(mode: DatabaseMode, target: Target): DatabasePlacement {
-  if (mode !== "dedicated") return "shared-server";
-  return target === "aws" ? "dedicated-server" : "database-on-shared-server";
+  switch (mode) {
+    case "pool":
+    case "schema":
+      return "shared-server";
+    case "dedicated":
+      return target === "aws" ? "dedicated-server" : "database-on-shared-server";
+    default:
+      return assertNever(mode, "database mode");
+  }
 }
 
 /** Whether the tenant has a login role (and so a password to keep) of its own. */
 export function hasOwnRole(mode: DatabaseMode): boolean {
-  return mode !== "pool";
+  switch (mode) {
+    case "pool":
+      return false;
+    case "schema":
+    case "dedicated":
+      return true;
+    default:
+      return assertNever(mode, "database mode");
+  }
 }
 
 export class TenantDatabase extends pulumi.ComponentResource {

@@ -6,6 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Federation, IdentityMode } from "../../catalog/index.ts";
+import { assertNever } from "../../contract/index.ts";
 import { tenantGroupName, tenantProviderName } from "../naming.ts";
 
 export interface TenantIdentityArgs {
@@ -62,41 +63,48 @@ export class TenantIdentity extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    if (args.mode === "federated") {
-      if (!args.federation) {
-        throw new pulumi.ResourceError(
-          `tenant ${args.slug}: identity is federated but the tenant has no federation (add protocol oidc or saml to its catalog file)`,
-          this,
+    switch (args.mode) {
+      case "shared":
+        break;
+      case "federated": {
+        if (!args.federation) {
+          throw new pulumi.ResourceError(
+            `tenant ${args.slug}: identity is federated but the tenant has no federation (add protocol oidc or saml to its catalog file)`,
+            this,
+          );
+        }
+        const settings = providerSettings(args.federation);
+        const federation = args.federation;
+        // The OIDC client secret is read from Secrets Manager at deploy time; it never
+        // appears in the catalog, the config or the plan.
+        const providerDetails: pulumi.Input<Record<string, pulumi.Input<string>>> =
+          federation.protocol === "oidc" && federation.clientSecretRef
+            ? {
+                ...settings.providerDetails,
+                client_secret: pulumi.secret(
+                  aws.secretsmanager.getSecretVersionOutput(
+                    { secretId: federation.clientSecretRef },
+                    { parent: this },
+                  ).secretString,
+                ),
+              }
+            : settings.providerDetails;
+        const provider = new aws.cognito.IdentityProvider(
+          `${name}-idp`,
+          {
+            userPoolId: args.userPoolId,
+            providerName: tenantProviderName(args.slug),
+            providerType: settings.providerType,
+            providerDetails,
+            attributeMapping: settings.attributeMapping,
+          },
+          { parent: this },
         );
+        this.providerName = provider.providerName;
+        break;
       }
-      const settings = providerSettings(args.federation);
-      const federation = args.federation;
-      // The OIDC client secret is read from Secrets Manager at deploy time; it never
-      // appears in the catalog, the config or the plan.
-      const providerDetails: pulumi.Input<Record<string, pulumi.Input<string>>> =
-        federation.protocol === "oidc" && federation.clientSecretRef
-          ? {
-              ...settings.providerDetails,
-              client_secret: pulumi.secret(
-                aws.secretsmanager.getSecretVersionOutput(
-                  { secretId: federation.clientSecretRef },
-                  { parent: this },
-                ).secretString,
-              ),
-            }
-          : settings.providerDetails;
-      const provider = new aws.cognito.IdentityProvider(
-        `${name}-idp`,
-        {
-          userPoolId: args.userPoolId,
-          providerName: tenantProviderName(args.slug),
-          providerType: settings.providerType,
-          providerDetails,
-          attributeMapping: settings.attributeMapping,
-        },
-        { parent: this },
-      );
-      this.providerName = provider.providerName;
+      default:
+        assertNever(args.mode, "identity mode");
     }
     this.mode = args.mode;
     this.groupName = group.name;

@@ -9,6 +9,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { StorageMode } from "../../catalog/index.ts";
+import { assertNever } from "../../contract/index.ts";
 import { tenantBucketName, tenantIamPath, tenantPrefix } from "../naming.ts";
 import { bucketArnOf, SecureBucket, type LifecycleSettings } from "./secureBucket.ts";
 
@@ -107,6 +108,21 @@ export function bucketAccessPolicy(input: AccessPolicyInput) {
   };
 }
 
+/**
+ * The key a tenant's objects are encrypted with: the shared bucket's (the platform key) in
+ * prefix mode; in bucket mode the tenant's own key when it has one, else the platform key.
+ */
+export function storageKeyOf<K>(mode: StorageMode, keys: { tenant?: K; platform: K }): K {
+  switch (mode) {
+    case "prefix":
+      return keys.platform;
+    case "bucket":
+      return keys.tenant ?? keys.platform;
+    default:
+      return assertNever(mode, "storage mode");
+  }
+}
+
 export class TenantStorage extends pulumi.ComponentResource {
   public readonly mode: StorageMode;
   /** Bucket holding the tenant's objects (the shared bucket in prefix mode). */
@@ -120,26 +136,32 @@ export class TenantStorage extends pulumi.ComponentResource {
     const partition = args.partition ?? "aws";
     let bucketName: pulumi.Output<string>;
     let document: (input: AccessPolicyInput) => object;
-    if (args.mode === "prefix") {
-      bucketName = pulumi.output(args.sharedBucketName);
-      document = prefixAccessPolicy;
-      this.prefix = tenantPrefix(args.slug);
-    } else {
-      const bucket = new SecureBucket(
-        `${name}-bucket`,
-        {
-          bucketName: pulumi
-            .output(args.bucketNamePrefix)
-            .apply((prefix) => tenantBucketName(prefix, args.slug)),
-          kmsKeyArn: args.kmsKeyArn,
-          partition,
-          ...(args.lifecycle ? { lifecycle: args.lifecycle } : {}),
-        },
-        { parent: this },
-      );
-      bucketName = bucket.bucketName;
-      document = bucketAccessPolicy;
-      this.prefix = "";
+    switch (args.mode) {
+      case "prefix":
+        bucketName = pulumi.output(args.sharedBucketName);
+        document = prefixAccessPolicy;
+        this.prefix = tenantPrefix(args.slug);
+        break;
+      case "bucket": {
+        const bucket = new SecureBucket(
+          `${name}-bucket`,
+          {
+            bucketName: pulumi
+              .output(args.bucketNamePrefix)
+              .apply((prefix) => tenantBucketName(prefix, args.slug)),
+            kmsKeyArn: args.kmsKeyArn,
+            partition,
+            ...(args.lifecycle ? { lifecycle: args.lifecycle } : {}),
+          },
+          { parent: this },
+        );
+        bucketName = bucket.bucketName;
+        document = bucketAccessPolicy;
+        this.prefix = "";
+        break;
+      }
+      default:
+        assertNever(args.mode, "storage mode");
     }
     const policy = new aws.iam.Policy(
       `${name}-access`,

@@ -5,9 +5,15 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Layer, ResolvedTenant, RoutingRecord, Target } from "../../contract/index.ts";
-import { LocalTenantCompute } from "../compute/localTenantCompute.ts";
-import { TenantCompute } from "../compute/tenantCompute.ts";
+import type {
+  ComputeMode,
+  Layer,
+  ResolvedTenant,
+  RoutingRecord,
+  Target,
+} from "../../contract/index.ts";
+import { localComputeMode, LocalTenantCompute } from "../compute/localTenantCompute.ts";
+import { computeParts, TenantCompute } from "../compute/tenantCompute.ts";
 import type { InDatabaseProvisioner } from "../database/inDatabaseProvisioner.ts";
 import { adminUrlFromSecret } from "../database/postgresUrl.ts";
 import { TenantDatabase } from "../database/tenantDatabase.ts";
@@ -15,7 +21,7 @@ import { TenantIdentity } from "../identity/tenantIdentity.ts";
 import { partitionOf, tenantKeyAlias } from "../naming.ts";
 import type { PlatformOutputs } from "../platform/platformOutputs.ts";
 import { EncryptionKey } from "../security/encryptionKey.ts";
-import { TenantStorage } from "../storage/tenantStorage.ts";
+import { storageKeyOf, TenantStorage } from "../storage/tenantStorage.ts";
 
 export interface TenantArgs {
   /** The tenant's resolved catalog spec (validated at the boundary). */
@@ -38,13 +44,13 @@ export interface TenantArgs {
 /** Layers a target cannot provision, with the reason shown in the stack outputs. */
 export function notProvisionedLayers(
   target: Target,
-  local: { readonly cluster: boolean; readonly computeMode?: string } = { cluster: false },
+  local: { readonly cluster: boolean; readonly computeMode?: ComputeMode } = { cluster: false },
 ): Partial<Record<Layer, string>> {
   if (target === "aws") return {};
   const reason = `not provisioned on this target (${target}): needs a cloud; use --target aws`;
   const compute = !local.cluster
     ? `not provisioned on this target (${target}): no local Kubernetes cluster (scripts/kube/start-cluster.sh)`
-    : local.computeMode === "account"
+    : local.computeMode !== undefined && localComputeMode(local.computeMode) === undefined
       ? `not provisioned on this target (${target}): compute "account" needs AWS Organizations; use --target aws`
       : undefined;
   return { storage: reason, ...(compute === undefined ? {} : { compute }), identity: reason };
@@ -98,8 +104,8 @@ export class Tenant extends pulumi.ComponentResource {
         { parent: this },
       );
       this.databasePassword = database.password;
-      const computeMode = tenant.layers.compute;
-      if (args.localCluster === undefined || computeMode === "account") {
+      const computeMode = localComputeMode(tenant.layers.compute);
+      if (args.localCluster === undefined || computeMode === undefined) {
         this.routing = database.routing.apply((db) => ({ database: db, notProvisioned }));
         this.registerOutputs({ routing: this.routing });
         return;
@@ -177,7 +183,7 @@ export class Tenant extends pulumi.ComponentResource {
           poolServiceAccount: platform.poolServiceAccount,
           ingressNamespace: platform.ingressNamespace,
         },
-        ...(tenant.layers.compute === "account"
+        ...(computeParts(tenant.layers.compute).placement === "account"
           ? {
               accounts: {
                 parentId: platform.apply((p) =>
@@ -232,7 +238,10 @@ export class Tenant extends pulumi.ComponentResource {
         partition,
         sharedBucketName: platform.sharedBucketName,
         bucketNamePrefix: platform.bucketNamePrefix,
-        kmsKeyArn: tenant.layers.storage === "bucket" && tenantKey ? tenantKey : platformKey,
+        kmsKeyArn: storageKeyOf(tenant.layers.storage, {
+          ...(tenantKey ? { tenant: tenantKey } : {}),
+          platform: platformKey,
+        }),
         roleName: compute.roleName,
       },
       { parent: this },

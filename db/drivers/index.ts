@@ -1,4 +1,5 @@
 /** The tenant database driver: one API, a placement per mode. */
+import { assertNever } from "../../contract/modes.ts";
 import { purgeTenant } from "../purge.ts";
 import { driverContext } from "./driverContext.ts";
 import { createDedicatedTenant } from "./dedicatedDriver.ts";
@@ -33,13 +34,21 @@ export function createTenantDatabaseDriver(options: DriverOptions): TenantDataba
           return createSchemaTenant(context, spec);
         case "dedicated":
           return createDedicatedTenant(context, spec);
+        default:
+          return assertNever(spec.mode, "database mode");
       }
     },
     async update(input) {
       const spec = parseTenantDatabaseSpec(input);
-      return spec.mode === "pool"
-        ? updatePooledTenant(context, spec)
-        : updateTenantWithRole(context, spec);
+      switch (spec.mode) {
+        case "pool":
+          return updatePooledTenant(context, spec);
+        case "schema":
+        case "dedicated":
+          return updateTenantWithRole(context, spec);
+        default:
+          return assertNever(spec.mode, "database mode");
+      }
     },
     async delete(input) {
       return purgeTenant({

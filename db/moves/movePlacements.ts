@@ -3,6 +3,7 @@
  * schema), provisioning the target without touching the registry (the registry changes
  * only at the switch), and retiring the source: purge with proof, then the guard triggers.
  */
+import { assertNever } from "../../contract/modes.ts";
 import type { DriverContext } from "../drivers/driverContext.ts";
 import { generatePassword } from "../drivers/driverContext.ts";
 import { createSchemaPlacement } from "../drivers/schemaDriver.ts";
@@ -32,6 +33,8 @@ export function placementOf(context: DriverContext, slug: string, mode: Database
         `moving tenant ${slug} to or from a dedicated database is not supported yet (pool ↔ schema only)`,
         "direction-unsupported",
       );
+    default:
+      return assertNever(mode, "database mode");
   }
 }
 

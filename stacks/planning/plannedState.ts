@@ -4,6 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { DatabaseMode } from "../../contract/index.ts";
+import { hasOwnRole } from "../../components/database/tenantDatabase.ts";
 import { plannedRouting } from "./plannedRouting.ts";
 import { PLANNED_ACCOUNT } from "./plannedValues.ts";
 
@@ -102,9 +103,10 @@ export function plannedResource(
       const { __provider: _provider, ...rest } = inputs;
       const optional = (key: string) =>
         typeof inputs[key] === "string" ? { [key]: inputs[key] } : {};
+      const mode = str(inputs["mode"], "pool") as DatabaseMode;
       const routing = plannedRouting({
         slug: str(inputs["slug"], args.name),
-        mode: str(inputs["mode"], "pool") as DatabaseMode,
+        mode,
         adminUrl: str(inputs["adminUrl"], "postgres://planned.invalid:5432/app"),
         ...optional("rolePrefix"),
         ...optional("databasePrefix"),
@@ -114,7 +116,7 @@ export function plannedResource(
         state: {
           ...rest,
           ...routing,
-          password: inputs["mode"] === "pool" ? undefined : "planned-not-a-password",
+          password: hasOwnRole(mode) ? "planned-not-a-password" : undefined,
         },
       };
     }
