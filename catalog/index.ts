@@ -13,7 +13,7 @@ export {
   isolationOf,
   LAYERS,
   MODES,
-  needsDedicatedInfrastructure,
+  needsStack,
   type ComputeMode,
   type DatabaseMode,
   type Encryption,

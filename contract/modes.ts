@@ -54,9 +54,22 @@ export function isolationOf<L extends Layer>(
   return isolation;
 }
 
-/** True when the layer needs infrastructure of its own (a Pulumi stack), not a registration. */
+/** True when some layer needs infrastructure of its own, not a registration. */
 export function needsDedicatedInfrastructure(layers: LayerModes): boolean {
   return LAYERS.some((layer) => isolationOf(layer, layers[layer]) !== "pool");
+}
+
+/**
+ * Whether a tenant has a Pulumi stack of its own (`tenant-<slug>`), deployed through the
+ * Automation API: when a layer is not pooled, or when it has a KMS key of its own. Otherwise
+ * it is a registration in the shared database, done in the signup request. The one place
+ * this is decided: the service's provisioner, `tenancy up`/`preview` and the benchmarks ask it.
+ */
+export function needsStack(tenant: {
+  readonly layers: LayerModes;
+  readonly encryption: Encryption;
+}): boolean {
+  return needsDedicatedInfrastructure(tenant.layers) || tenant.encryption !== "shared";
 }
 
 /**

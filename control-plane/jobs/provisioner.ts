@@ -5,7 +5,7 @@
  */
 import {
   databaseRoutingFrom,
-  needsDedicatedInfrastructure,
+  needsStack,
   type ResolvedTenant,
   type RoutingRecord,
 } from "../../contract/index.ts";
@@ -47,8 +47,7 @@ export function createProvisioner({ driver, runner }: ProvisionerDeps): Provisio
       statementTimeoutMs: tenant.quotas.statementTimeoutMs,
     },
   });
-  const isInline = (tenant: ResolvedTenant) =>
-    !needsDedicatedInfrastructure(tenant.layers) && tenant.encryption === "shared";
+  const isInline = (tenant: ResolvedTenant) => !needsStack(tenant);
   return {
     isInline,
     engineAvailability(tenant) {
@@ -57,7 +56,7 @@ export function createProvisioner({ driver, runner }: ProvisionerDeps): Provisio
       return runner.availability?.() ?? "ready";
     },
     async apply(tenant, observer) {
-      if (!needsDedicatedInfrastructure(tenant.layers) && tenant.encryption === "shared") {
+      if (!needsStack(tenant)) {
         const result = await driver.create(databaseSpec(tenant));
         observer?.onOutput?.(`registered ${tenant.slug} in the shared database`);
         // The same record a tenant stack exports: its database part, nothing else provisioned.
@@ -67,7 +66,7 @@ export function createProvisioner({ driver, runner }: ProvisionerDeps): Provisio
       return { routing };
     },
     async remove(tenant, observer) {
-      if (needsDedicatedInfrastructure(tenant.layers) || tenant.encryption !== "shared") {
+      if (needsStack(tenant)) {
         await requireRunner().destroy(tenant.slug, observer);
       }
       const report = await driver.delete({ slug: tenant.slug });
@@ -75,10 +74,7 @@ export function createProvisioner({ driver, runner }: ProvisionerDeps): Provisio
       return { report };
     },
     async recover(tenant) {
-      if (
-        runner &&
-        (needsDedicatedInfrastructure(tenant.layers) || tenant.encryption !== "shared")
-      ) {
+      if (runner && needsStack(tenant)) {
         await runner.cancelStaleLock(tenant.slug);
       }
     },

@@ -2,7 +2,7 @@
  * Previews many tenants with bounded parallelism: what a change of the catalog (or of the
  * code) does to each tenant's stack. A failed preview is reported for its tenant, not thrown.
  */
-import { needsDedicatedInfrastructure, type ResolvedTenant } from "../../catalog/index.ts";
+import { needsStack, type ResolvedTenant } from "../../catalog/index.ts";
 import { toStackError } from "./errors.ts";
 import type { TenantPreview } from "./previewSummary.ts";
 import { stackNameOf } from "../../contract/index.ts";
@@ -40,7 +40,5 @@ export async function previewTenants(
 
 /** Tenants that have a stack of their own (fully pooled tenants are registrations only). */
 export function stackTenants(tenants: readonly ResolvedTenant[]): ResolvedTenant[] {
-  return tenants.filter(
-    (t) => needsDedicatedInfrastructure(t.layers) && t.lifecycle !== "offboarding",
-  );
+  return tenants.filter((t) => needsStack(t) && t.lifecycle !== "offboarding");
 }
