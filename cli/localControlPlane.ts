@@ -71,6 +71,17 @@ export async function openLocalControlPlane(
     runner,
     concurrency: options.concurrency,
     http: options.http,
+    ...(kube.cluster
+      ? {
+          usage: {
+            kube: {
+              server: kube.cluster.server,
+              caCert: kube.cluster.caCert,
+              token: kube.cluster.adminToken,
+            },
+          },
+        }
+      : {}),
   });
   return {
     plane,

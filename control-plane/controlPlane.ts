@@ -22,6 +22,8 @@ import { startWorker, type Worker } from "./jobs/worker.ts";
 import type { StackRunner } from "./runner/lazyRunner.ts";
 import { migrateControlPlane } from "./store/migrations.ts";
 import { createTenantService, type TenantService } from "./service/tenantService.ts";
+import { kubeQuotaReader, type KubeAccess } from "./usage/kubeQuotas.ts";
+import { startUsageJob, type UsageJob } from "./usage/usageJob.ts";
 
 export interface ControlPlaneOptions {
   /** Control-plane database (store + job queue). */
@@ -47,6 +49,19 @@ export interface ControlPlaneOptions {
   readonly sweepSeconds?: number;
   /** Delay of the safety-net job of an inline (pooled) operation. @default 30 */
   readonly fallbackDelaySeconds?: number;
+  /**
+   * Per-tenant usage collection (a job every minute, run by this process's workers); false
+   * turns it off. @default on when workers run, without Kubernetes
+   */
+  readonly usage?:
+    | false
+    | {
+        readonly cron?: string;
+        /** @default 3600 */
+        readonly storageEverySeconds?: number;
+        /** Where namespace quotas are read; without it no quota usage is collected. */
+        readonly kube?: KubeAccess;
+      };
 }
 
 export interface ControlPlane {
@@ -115,6 +130,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       ...(options.sweepSeconds !== undefined ? { sweepSeconds: options.sweepSeconds } : {}),
     });
   }
+  let usageJob: UsageJob | undefined;
+  if (worker && options.usage !== false) {
+    const usage = options.usage ?? {};
+    usageJob = await startUsageJob(boss, {
+      controlDatabaseUrl: options.controlDatabaseUrl,
+      sharedDatabaseUrl: options.sharedDatabaseUrl,
+      ...(options.rolePrefix ? { rolePrefix: options.rolePrefix } : {}),
+      ...(usage.cron ? { cron: usage.cron } : {}),
+      ...(usage.storageEverySeconds !== undefined
+        ? { storageEverySeconds: usage.storageEverySeconds }
+        : {}),
+      ...(usage.kube ? { kubeQuotas: kubeQuotaReader(usage.kube) } : {}),
+    });
+  }
   let app: FastifyInstance | undefined;
   if (options.http ?? true) {
     app = await buildApp({
@@ -133,6 +162,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     service,
     async stop() {
       await app?.close();
+      await usageJob?.stop();
       await worker?.stop();
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
       await pool.end();

@@ -23,6 +23,7 @@ import {
   type RoleSpec,
 } from "./roles.ts";
 import { inTransaction, type Queryable } from "./transaction.ts";
+import { USAGE_FLUSH_SQL } from "./usage/usageSql.ts";
 
 export interface BootstrapOptions {
   /** Prefix of the managed roles. @default "tenancy" */
@@ -122,6 +123,7 @@ export async function bootstrapDatabase(
     await client.query(`SET LOCAL ROLE ${q.owner}`);
     await client.query(CONTEXT_FUNCTIONS_SQL);
     await client.query(RETIRED_PLACEMENTS_SQL);
+    await client.query(USAGE_FLUSH_SQL);
     if (options.registry ?? true) {
       await client.query(REGISTRY_TABLE_SQL);
       await client.query(MOVE_STATE_SQL);

@@ -53,3 +53,6 @@ export { connectionSettingsFor, connectionStringFor } from "./routing.ts";
 export type { TenantConnectionSettings } from "./routing.ts";
 export { TenantTransactionAbortedError, withTenant } from "./tenantContext.ts";
 export type { WithTenantOptions } from "./tenantContext.ts";
+export { createUsageRecorder } from "./usage/usageRecorder.ts";
+export type { TenantCounters, UsageRecorder, UsageRecorderOptions } from "./usage/usageRecorder.ts";
+export { TENANT_APPLICATION_NAME_PREFIX, USAGE_FLUSH_TABLE } from "./usage/usageSql.ts";

@@ -17,6 +17,8 @@
  */
 import type pg from "pg";
 import { TENANT_CONTEXT_SETTING } from "./contextSql.ts";
+import { recordQueries, type UsageRecorder } from "./usage/usageRecorder.ts";
+import { TENANT_APPLICATION_NAME_PREFIX } from "./usage/usageSql.ts";
 
 export interface WithTenantOptions {
   /**
@@ -24,6 +26,12 @@ export interface WithTenantOptions {
    * tenant's quota. @default the role's setting
    */
   readonly statementTimeoutMs?: number;
+  /**
+   * Records what `fn` runs for this tenant (statements, their time, rows) and sets the
+   * connection's `application_name` to `tenancy:<tenantId>` for the transaction, so the
+   * control plane can attribute the connection. See db/usage/usageRecorder.ts.
+   */
+  readonly usage?: UsageRecorder;
 }
 
 /** Thrown when the transaction could not be committed (e.g. `fn` swallowed a SQL error). */
@@ -57,29 +65,46 @@ export async function withTenant<T>(
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1)) {
     throw new TypeError(`withTenant: invalid statementTimeoutMs ${timeout}`);
   }
+  const usage = options.usage;
+  usage?.tenantCounters(tenantId); // refuses a tenant id that is not a uuid, before connecting
   const client = await pool.connect();
+  let opened = false;
   let healthy = false;
+  let restore: (() => void) | undefined;
   try {
     await client.query("BEGIN");
-    if (timeout === undefined) {
-      await client.query("SELECT pg_catalog.set_config($1, $2, true)", [
-        TENANT_CONTEXT_SETTING,
-        tenantId,
-      ]);
-    } else {
-      await client.query(
-        "SELECT pg_catalog.set_config($1, $2, true), pg_catalog.set_config('statement_timeout', $3, true)",
-        [TENANT_CONTEXT_SETTING, tenantId, `${timeout}ms`],
-      );
+    const settings = [TENANT_CONTEXT_SETTING, tenantId];
+    let sql = "SELECT pg_catalog.set_config($1, $2, true)";
+    if (timeout !== undefined) {
+      sql += `, pg_catalog.set_config('statement_timeout', $${settings.length + 1}, true)`;
+      settings.push(`${timeout}ms`);
+    }
+    if (usage) {
+      sql += `, pg_catalog.set_config('application_name', $${settings.length + 1}, true)`;
+      settings.push(`${TENANT_APPLICATION_NAME_PREFIX}${tenantId}`);
+    }
+    await client.query(sql, settings);
+    if (usage) {
+      const counters = usage.tenantCounters(tenantId);
+      counters.transactions += 1;
+      counters.open += 1;
+      if (counters.open > counters.peakConcurrency) counters.peakConcurrency = counters.open;
+      opened = true;
+      // Looked up per statement: a flush in the middle of fn starts fresh counters.
+      restore = recordQueries(client, () => usage.tenantCounters(tenantId));
     }
     let result: T;
     try {
       result = await fn(client);
     } catch (error) {
+      restore?.();
+      restore = undefined;
       await finish(client, "ROLLBACK");
       healthy = true;
       throw error;
     }
+    restore?.();
+    restore = undefined;
     const committed = await finish(client, "COMMIT");
     healthy = true;
     if (!committed) {
@@ -89,6 +114,11 @@ export async function withTenant<T>(
     }
     return result;
   } finally {
+    restore?.();
+    if (opened) {
+      const counters = usage!.tenantCounters(tenantId);
+      counters.open = Math.max(0, counters.open - 1);
+    }
     // A connection whose state we could not restore is destroyed, never reused.
     client.release(healthy ? undefined : true);
   }

@@ -80,6 +80,67 @@ const MIGRATIONS: readonly { readonly id: number; readonly sql: string }[] = [
         CHECK (state IN ('queued', 'waiting-for-engine', 'running', 'succeeded', 'failed', 'cancelled'));
     `,
   },
+  {
+    // Per-tenant usage (control-plane/usage/): 5-minute buckets, daily rollups, the counter
+    // claims already applied (exactly-once collection), and the gaps of failed collections.
+    id: 4,
+    sql: `
+      CREATE TABLE control_plane.usage_5m (
+        tenant_slug       text NOT NULL,
+        bucket            timestamptz NOT NULL,
+        tier              text,
+        statements        bigint NOT NULL DEFAULT 0,
+        statement_us      bigint NOT NULL DEFAULT 0,
+        rows_read         bigint NOT NULL DEFAULT 0,
+        rows_written      bigint NOT NULL DEFAULT 0,
+        transactions      bigint NOT NULL DEFAULT 0,
+        api_calls         bigint NOT NULL DEFAULT 0,
+        operations        integer,
+        connections_now   integer,
+        connections_peak  integer,
+        storage_rows      bigint,
+        storage_bytes     bigint,
+        quota_used        jsonb,
+        samples           integer NOT NULL DEFAULT 0,
+        PRIMARY KEY (tenant_slug, bucket)
+      );
+      CREATE INDEX usage_5m_bucket ON control_plane.usage_5m (bucket);
+      CREATE TABLE control_plane.usage_daily (
+        tenant_slug       text NOT NULL,
+        day               date NOT NULL,
+        tier              text,
+        statements        bigint NOT NULL,
+        statement_us      bigint NOT NULL,
+        rows_read         bigint NOT NULL,
+        rows_written      bigint NOT NULL,
+        transactions      bigint NOT NULL,
+        api_calls         bigint NOT NULL,
+        operations        integer,
+        connections_now   integer,
+        connections_peak  integer,
+        storage_rows      bigint,
+        storage_bytes     bigint,
+        quota_used        jsonb,
+        samples           integer NOT NULL,
+        PRIMARY KEY (tenant_slug, day)
+      );
+      CREATE INDEX usage_daily_day ON control_plane.usage_daily (day);
+      CREATE TABLE control_plane.usage_rollups (day date PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE control_plane.usage_claims (
+        claim       uuid PRIMARY KEY,
+        source      text NOT NULL,
+        applied_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE control_plane.usage_gaps (
+        bucket  timestamptz NOT NULL,
+        source  text NOT NULL,
+        reason  text NOT NULL,
+        at      timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (bucket, source)
+      );
+      CREATE TABLE control_plane.usage_state (key text PRIMARY KEY, at timestamptz NOT NULL);
+    `,
+  },
 ];
 
 export async function migrateControlPlane(pool: pg.Pool): Promise<number[]> {

@@ -16,6 +16,7 @@ export interface TestControlPlane extends ControlPlane {
   readonly baseUrl: string;
   readonly token: string;
   readonly sharedUrl: string;
+  readonly controlUrl: string;
   request(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
 }
 
@@ -55,6 +56,7 @@ export async function startTestControlPlane(
     baseUrl: address,
     token,
     sharedUrl,
+    controlUrl: withDatabase(adminUrl(), name),
     request(path, init = {}) {
       const { json, ...rest } = init;
       const headers = new Headers(rest.headers);
