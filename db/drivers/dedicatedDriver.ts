@@ -6,10 +6,10 @@
 import pg from "pg";
 import { bootstrapDatabase } from "../bootstrap.ts";
 import { quoteIdent } from "../identifiers.ts";
-import { migrateSchemas } from "../migrations/migrateSchemas.ts";
 import { registerTenant } from "../registry.ts";
 import { inTransaction, withClient, withDatabaseName, withTenantDdlLock } from "../transaction.ts";
 import { generatePassword, placementOf, routingFor, type DriverContext } from "./driverContext.ts";
+import { migrateNewSchema, tenantCreationFailed } from "./migrateNewSchema.ts";
 import { lockTenant } from "./schemaDriver.ts";
 import { ensureTenantRole } from "./tenantRole.ts";
 import type { ProvisionResult, TenantDatabaseSpec } from "./types.ts";
@@ -68,14 +68,10 @@ async function createDedicatedTenantLocked(
       revokePublicConnect: true,
     }),
   );
-  const summary = await migrateSchemas({
-    url: databaseUrl,
-    schemas: [context.sharedSchema],
-    migrations: await context.migrations(),
-    rolePrefix: context.rolePrefix,
-    concurrency: 1,
-  });
-  const failure = summary.results.find((r) => r.status === "failed");
-  if (failure) throw new Error(`tenant ${spec.slug}: ${failure.error ?? "migration failed"}`);
+  await migrateNewSchema(
+    context,
+    { url: databaseUrl, schema: context.sharedSchema },
+    tenantCreationFailed(spec.slug),
+  );
   return { routing: routingFor(context, row), password };
 }

@@ -6,10 +6,10 @@
 import pg from "pg";
 import { grantApplicationAccess } from "../bootstrap.ts";
 import { quoteIdent } from "../identifiers.ts";
-import { migrateSchemas } from "../migrations/migrateSchemas.ts";
 import { findTenant, registerTenant, updateTenantQuotas } from "../registry.ts";
 import { inTransaction, lockTenantDdl, withClient, type Queryable } from "../transaction.ts";
 import { generatePassword, placementOf, routingFor, type DriverContext } from "./driverContext.ts";
+import { migrateNewSchema, tenantCreationFailed } from "./migrateNewSchema.ts";
 import { assertRegisteredAs } from "./poolDriver.ts";
 import { applyTenantRoleQuotas, ensureTenantRole } from "./tenantRole.ts";
 import type { ProvisionResult, TenantDatabaseSpec, TenantQuotas } from "./types.ts";
@@ -59,15 +59,11 @@ export async function createSchemaTenant(
       return registered;
     }),
   );
-  const summary = await migrateSchemas({
-    url: context.adminUrl,
-    schemas: [names.schema],
-    migrations: await context.migrations(),
-    rolePrefix: context.rolePrefix,
-    concurrency: 1,
-  });
-  const failure = summary.results.find((r) => r.status === "failed");
-  if (failure) throw new Error(`tenant ${spec.slug}: ${failure.error ?? "migration failed"}`);
+  await migrateNewSchema(
+    context,
+    { url: context.adminUrl, schema: names.schema },
+    tenantCreationFailed(spec.slug),
+  );
   return { routing: routingFor(context, row), password };
 }
 

@@ -6,9 +6,9 @@
 import { assertNever } from "../../contract/modes.ts";
 import type { DriverContext } from "../drivers/driverContext.ts";
 import { generatePassword } from "../drivers/driverContext.ts";
+import { migrateNewSchema } from "../drivers/migrateNewSchema.ts";
 import { createSchemaPlacement } from "../drivers/schemaDriver.ts";
 import type { TenantQuotas } from "../drivers/types.ts";
-import { migrateSchemas } from "../migrations/migrateSchemas.ts";
 import { purgeTenant, type PurgePart, type PurgeReport } from "../purge.ts";
 import type { DatabaseMode } from "../registry.ts";
 import { inTransaction, lockTenantDdl, type Queryable } from "../transaction.ts";
@@ -56,20 +56,15 @@ export async function provisionTarget(
     await lockTenantDdl(client);
     await createSchemaPlacement(client, context, target, quotas, password);
   });
-  const summary = await migrateSchemas({
-    url: context.adminUrl,
-    schemas: [target.schema],
-    migrations: await context.migrations(),
-    rolePrefix: context.rolePrefix,
-    concurrency: 1,
-  });
-  const failure = summary.results.find((r) => r.status === "failed");
-  if (failure) {
-    throw new TenantMoveError(
-      `provisioning schema ${target.schema}: ${failure.error ?? "migration failed"}`,
-      "target-provision-failed",
-    );
-  }
+  await migrateNewSchema(
+    context,
+    { url: context.adminUrl, schema: target.schema },
+    (reason) =>
+      new TenantMoveError(
+        `provisioning schema ${target.schema}: ${reason}`,
+        "target-provision-failed",
+      ),
+  );
   return { password };
 }
 
