@@ -127,6 +127,9 @@ export function createExecutor(deps: ExecutorDeps) {
     };
     const failure = failureWatcher();
     const observer = {
+      // Losing the lock cancels the engine step (SIGINT, then SIGKILL after the runner's grace):
+      // a worker that no longer holds the tenant stops touching its stack.
+      signal: lock.signal,
       onOutput: (line: string) => record("log", { line }),
       onEvent: (event: EngineEvent) => {
         failure.onEvent(event);
@@ -177,6 +180,16 @@ export function createExecutor(deps: ExecutorDeps) {
       // A database that went away mid-run counts the same: nothing half-written, resumed later.
       if (lock.lost || error instanceof TenantLockLost || isDatabaseUnavailable(error))
         throw new TenantLockLost(tenant.slug);
+      if (error instanceof StackOperationError && error.kind === "cancelled") {
+        // The engine step was stopped from outside, not by the change: queued again, no failure,
+        // after clearing what the stopped engine left (its stack lock, in-flight operations).
+        await provisioner.recover(resolved).catch(() => undefined);
+        await atomically(db, async () => {
+          await setOperationState(db, operation.id, "queued", { error: error.reason });
+          await appendEvent(db, operation.id, "requeued", { reason: error.reason });
+        });
+        throw new RetryLater(error.reason);
+      }
       const failed = failure.first;
       const reason = failed
         ? describeFailure(failed)

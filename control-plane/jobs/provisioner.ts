@@ -75,7 +75,7 @@ export function createProvisioner({ driver, runner }: ProvisionerDeps): Provisio
     },
     async recover(tenant) {
       if (runner && needsStack(tenant)) {
-        await runner.cancelStaleLock(tenant.slug);
+        await runner.repairInterrupted(tenant.slug);
       }
     },
   };

@@ -1,8 +1,8 @@
 /**
  * The per-tenant advisory lock of the control database, held on a dedicated connection for
  * the whole run of an operation. When that connection dies (terminated backend, database
- * restart) the lock is gone: the holder is told at once (`lost`, `signal`) and must stop
- * writing for the tenant. While work it already started is still in flight, `fence` tries
+ * restart) the lock is gone: the holder is told at once (`lost`, and `signal` aborts, which
+ * cancels an engine step given that signal) and must stop writing for the tenant. While work it already started is still in flight, `fence` tries
  * to take the lock again on a fresh connection so that no sweep, here or in another process,
  * resumes the operation before this process has stopped touching the tenant.
  */
@@ -25,6 +25,8 @@ export interface TenantLock {
   /** The lock's connection: the run's only connection. */
   readonly client: pg.PoolClient;
   readonly lost: boolean;
+  /** Aborted when the lock is lost: pass it to work that must stop then (an engine step). */
+  readonly signal: AbortSignal;
   /** Throws {@link TenantLockLost} once the lock is gone. */
   assertHeld(): void;
   /** Awaits `work`; if the lock is lost meanwhile, holds a replacement lock until it settles. */
@@ -48,9 +50,12 @@ export async function tryTenantLock(
   let lost = false;
   let signalLoss: () => void = () => undefined;
   const whenLost = new Promise<void>((resolve) => (signalLoss = resolve));
+  const loss = new AbortController();
   const onGone = () => {
+    if (lost) return;
     lost = true;
     signalLoss();
+    loss.abort(new TenantLockLost(slug));
   };
   client.on("error", onGone);
   client.on("end", onGone);
@@ -76,6 +81,7 @@ export async function tryTenantLock(
     get lost() {
       return lost;
     },
+    signal: loss.signal,
     assertHeld() {
       if (lost) throw new TenantLockLost(slug);
     },

@@ -12,7 +12,7 @@ import { EngineCancelled } from "./cancellation.ts";
 
 /**
  * `cancelled`: the caller aborted the operation (SIGINT, then SIGKILL after a grace period);
- * the stack may hold a pending operation that `cancelStaleLock` clears before a retry.
+ * the stack may hold a pending operation that `repairInterrupted` clears before a retry.
  */
 export type StackErrorKind = "retryable" | "not-found" | "failed" | "cancelled";
 

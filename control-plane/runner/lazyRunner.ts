@@ -17,7 +17,7 @@ import {
 import { StackOperationError } from "./errors.ts";
 import { TenantStackRunner, type RunObserver, type UpResult } from "./tenantStacks.ts";
 
-export type StackRunner = Pick<TenantStackRunner, "up" | "destroy" | "cancelStaleLock"> & {
+export type StackRunner = Pick<TenantStackRunner, "up" | "destroy" | "repairInterrupted"> & {
   /** Absent: the engine is always ready (a runner built from known engine settings). */
   availability?(): EngineAvailability;
 };
@@ -67,8 +67,8 @@ export function lazyStackRunner(
     async destroy(slug: string, observer?: RunObserver): Promise<void> {
       return (await get(stackNameOf(slug))).destroy(slug, observer);
     },
-    async cancelStaleLock(slug: string): Promise<void> {
-      return (await get(stackNameOf(slug))).cancelStaleLock(slug);
+    async repairInterrupted(slug: string): Promise<void> {
+      return (await get(stackNameOf(slug))).repairInterrupted(slug);
     },
   };
 }

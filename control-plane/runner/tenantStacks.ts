@@ -116,16 +116,31 @@ export class TenantStackRunner {
     });
   }
 
-  /** Clears a lock left by a crashed process (the caller knows no update is running). */
-  async cancelStaleLock(slug: string): Promise<void> {
+  /**
+   * Repairs what an interrupted update left (the caller knows no update is running): clears
+   * the stale lock of a crashed or killed engine, then, when the state still records operations
+   * that were in flight (a create whose outcome the engine never heard), refreshes the stack
+   * dropping them, so the next update starts from what really exists.
+   */
+  async repairInterrupted(slug: string): Promise<void> {
     const stackName = stackNameOf(slug);
     const stack = await this.existing(stackName);
+    if (!stack) return;
     try {
-      await stack?.cancel();
+      await stack.cancel();
     } catch (error) {
       const mapped = toStackError(stackName, error);
       // `cancel` on a stack without a pending update fails; that is the state we want.
       if (!/no update|not currently|there is no/i.test(mapped.reason)) throw mapped;
+    }
+    try {
+      const { deployment } = (await stack.exportStack()) as {
+        deployment?: { pending_operations?: unknown[] };
+      };
+      if ((deployment?.pending_operations ?? []).length === 0) return;
+      await this.serialized(stackName, () => stack.refresh({ clearPendingCreates: true }));
+    } catch (error) {
+      throw toStackError(stackName, error);
     }
   }
 
