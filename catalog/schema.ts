@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ENCRYPTION } from "../contract/modes.ts";
 import { slugSchema } from "../contract/slug.ts";
+import { usageBudgetsSchema } from "../contract/usage.ts";
 import {
   computeModeSchema,
   databaseModeSchema,
@@ -83,6 +84,7 @@ export const tierSchema = z.strictObject({
   layers: layerModesSchema.describe("Isolation mode of every layer for tenants of this tier."),
   encryption: z.enum(ENCRYPTION).default("shared"),
   quotas: quotasSchema.optional(),
+  budgets: usageBudgetsSchema.optional(),
   allowedOverrides: allowedOverridesSchema.optional(),
   regions: z
     .array(regionSchema)

@@ -28,6 +28,10 @@ commands:
   export [--out dir]                  write API-created tenants as catalog files
   retry <slug|operation-id> [--url URL]
                                       run a failed operation again (running control plane)
+  usage [--tenant slug [--step 5m|1h|1d]] [--top 20] [--metric m] [--fit [--sustained 15m]]
+        [--from ISO] [--to ISO] [--json] [--url URL]
+                                      per-tenant usage: the noisiest tenants, one tenant's
+                                      series, tenants above their tier's budget
 `;
 
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
@@ -45,6 +49,7 @@ const COMMANDS: Record<string, Command> = {
   reconcile: async (argv, io) => (await import("./reconcileCommand.ts")).reconcileCommand(argv, io),
   export: async (argv, io) => (await import("./reconcileCommand.ts")).exportCommand(argv, io),
   retry: async (argv, io) => (await import("./retryCommand.ts")).retryCommand(argv, io),
+  usage: async (argv, io) => (await import("./usageCommand.ts")).usageCommand(argv, io),
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {

@@ -24,6 +24,7 @@ import { migrateControlPlane } from "./store/migrations.ts";
 import { createTenantService, type TenantService } from "./service/tenantService.ts";
 import { kubeQuotaReader, type KubeAccess } from "./usage/kubeQuotas.ts";
 import { startUsageJob, type UsageJob } from "./usage/usageJob.ts";
+import { registerUsageMetrics } from "./usage/usageMetrics.ts";
 
 export interface ControlPlaneOptions {
   /** Control-plane database (store + job queue). */
@@ -49,6 +50,8 @@ export interface ControlPlaneOptions {
   readonly sweepSeconds?: number;
   /** Delay of the safety-net job of an inline (pooled) operation. @default 30 */
   readonly fallbackDelaySeconds?: number;
+  /** Tenants per metric exported to Prometheus (`tenancy_tenant_usage`). @default 20 */
+  readonly usageTopN?: number;
   /**
    * Per-tenant usage collection (a job every minute, run by this process's workers); false
    * turns it off. @default on when workers run, without Kubernetes
@@ -100,6 +103,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       : {}),
   });
   const metrics = createMetrics(() => readyJobCount(pool));
+  registerUsageMetrics(metrics.registry, pool, options.usageTopN);
   const driver = createTenantDatabaseDriver({
     adminUrl: options.sharedDatabaseUrl,
     ...(options.rolePrefix ? { rolePrefix: options.rolePrefix } : {}),

@@ -27,6 +27,7 @@ import {
   type ServerErrorLog,
 } from "./problem.ts";
 import { tenantRoutes } from "./tenantRoutes.ts";
+import { usageRoutes } from "./usageRoutes.ts";
 
 export interface AppDeps {
   readonly pool: pg.Pool;
@@ -89,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await typed.register(tenantRoutes({ pool: deps.pool, service: deps.service }));
   await typed.register(operationRoutes({ pool: deps.pool, service: deps.service }));
   await typed.register(fleetRoutes({ pool: deps.pool, tiers: deps.tiers, service: deps.service }));
+  await typed.register(usageRoutes({ pool: deps.pool, tiers: deps.tiers }));
   await app.register(consoleRoutes);
   return app;
 }
