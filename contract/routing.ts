@@ -28,6 +28,12 @@ export const databaseRoutingSchema = z
       .describe(
         "Where the tenant role's password is kept (Secrets Manager ARN, or a stack output).",
       ),
+    version: z
+      .int()
+      .min(1)
+      .describe(
+        "Routing version: 1, incremented by every move of the tenant to another placement. An application holding an older version is refused by the old placement (SQLSTATE TN002).",
+      ),
   })
   .describe("Where the tenant's rows live and as whom to connect.");
 export type DatabaseRouting = z.infer<typeof databaseRoutingSchema>;
@@ -73,6 +79,7 @@ export function databaseRoutingFrom(source: DatabaseRouting): DatabaseRouting {
     schema: source.schema,
     role: source.role,
     ...(source.secretRef === undefined ? {} : { secretRef: source.secretRef }),
+    version: source.version,
   };
 }
 

@@ -21,6 +21,7 @@ import { readyJobCount, startQueue } from "./jobs/queue.ts";
 import { startWorker, type Worker } from "./jobs/worker.ts";
 import type { StackRunner } from "./runner/lazyRunner.ts";
 import { migrateControlPlane } from "./store/migrations.ts";
+import { upgradeStoredRoutings } from "./store/storedRouting.ts";
 import { createTenantService, type TenantService } from "./service/tenantService.ts";
 import { kubeQuotaReader, type KubeAccess } from "./usage/kubeQuotas.ts";
 import { startUsageJob, type UsageJob } from "./usage/usageJob.ts";
@@ -96,6 +97,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.rolePrefix ? { rolePrefix: options.rolePrefix } : {}),
   });
   if (migrated.failed > 0) throw new Error("migrating the shared tenant schema failed");
+  // Routing records stored before the contract, rewritten in its shape (registry facts).
+  await upgradeStoredRoutings(pool, options.sharedDatabaseUrl);
   const boss = await startQueue({
     connectionString: options.controlDatabaseUrl,
     ...(options.retryDelaySeconds !== undefined

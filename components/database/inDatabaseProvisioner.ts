@@ -51,13 +51,15 @@ export function routingOf(objects: {
       objects.database,
       objects.schema,
       objects.role,
+      objects.version,
     ])
-    .apply(([tenantId, host, port, database, schema, role]) => ({
+    .apply(([tenantId, host, port, database, schema, role, version]) => ({
       tenantId,
       host,
       port,
       database,
       schema,
       role,
+      version,
     }));
 }

@@ -97,9 +97,9 @@ export function toTenantView(tenant: TenantRecord): z.infer<typeof tenantView> {
 }
 
 /**
- * The stored routing record when it has the contract's shape; null for a record written
- * before the contract (no `tenantId`, unknown fields) until the tenant's next operation
- * rewrites it. The stored row is kept as it is.
+ * The stored routing record when it has the contract's shape. Records stored before the
+ * contract are rewritten in its shape at start-up (store/storedRouting.ts); one that could
+ * not be completed is served as null until the tenant's next operation writes a new one.
  */
 function servedRouting(stored: unknown): z.infer<typeof routingRecordSchema> | null {
   if (stored === null || stored === undefined) return null;

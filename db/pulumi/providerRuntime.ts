@@ -38,6 +38,11 @@ export interface TenantDatabaseOutputs extends TenantDatabaseInputs {
   readonly schema: string;
   readonly role: string;
   readonly searchPath: string[];
+  /**
+   * The registry's routing version. Absent from states written before it was an output: such
+   * a state is updated in place once (see {@link diffTenantDatabase}).
+   */
+  readonly version?: number;
   /** Tenant role password (schema/dedicated); absent for pooled tenants. Secret. */
   readonly password?: string;
 }
@@ -61,9 +66,9 @@ function valueOf(inputs: TenantDatabaseInputs, key: keyof TenantDatabaseInputs):
 }
 
 /**
- * Quota, password, admin URL or migration changes update in place; a slug, mode, prefix or
- * (explicit) tenant id change replaces the tenant database — deleting the old one first,
- * since both would claim the same registry slug.
+ * Quota, password, admin URL or migration changes update in place (as does a state without
+ * `version`, to record it); a slug, mode, prefix or (explicit) tenant id change replaces the
+ * tenant database — deleting the old one first, since both would claim the same registry slug.
  */
 export function diffTenantDatabase(
   olds: TenantDatabaseOutputs,
@@ -75,7 +80,8 @@ export function diffTenantDatabase(
     JSON.stringify(olds.quotas) !== JSON.stringify(news.quotas) ||
     (news.password !== undefined && news.password !== olds.password) ||
     olds.adminUrl !== news.adminUrl ||
-    olds.migrationsDir !== news.migrationsDir;
+    olds.migrationsDir !== news.migrationsDir ||
+    olds.version === undefined;
   return {
     changes: replaces.length > 0 || updated,
     replaces,
@@ -140,6 +146,7 @@ function outputsOf(
     schema: r.schema,
     role: r.role,
     searchPath: [...r.searchPath],
+    version: r.version,
     ...(password === undefined ? {} : { password }),
   };
 }

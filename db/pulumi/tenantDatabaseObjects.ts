@@ -7,10 +7,12 @@
  * Inputs: `adminUrl` (secret), `slug`, `mode`, `quotas { dbConnections, statementTimeoutMs }`,
  * optional `tenantId`, `password` (secret), `rolePrefix`, `databasePrefix`, `sharedSchema`,
  * `migrationsDir`. Outputs: the inputs plus `tenantId`, `host`, `port`, `database`, `schema`,
- * `role`, `searchPath` and `password` (secret; tenant role, absent for pooled tenants).
+ * `role`, `searchPath`, `version` (the registry's routing version) and `password` (secret;
+ * tenant role, absent for pooled tenants).
  *
  * Diff: quota/password/adminUrl/migrations changes update in place; slug, mode, prefixes or
- * tenantId changes replace (delete first). Delete purges and verifies (see db/purge.ts).
+ * tenantId changes replace (delete first); a state written before `version` was an output is
+ * updated in place once, to record it. Delete purges and verifies (see db/purge.ts).
  *
  * Pulumi serialises the provider's functions and runs them in a separate process, so they
  * capture nothing but two absolute file URLs: at run time they register tsx (the sources are
@@ -117,6 +119,8 @@ export class TenantDatabaseObjects extends pulumi.dynamic.Resource {
   declare public readonly schema: pulumi.Output<string>;
   declare public readonly role: pulumi.Output<string>;
   declare public readonly searchPath: pulumi.Output<string[]>;
+  /** Routing version (registry); incremented by every move of the tenant. */
+  declare public readonly version: pulumi.Output<number>;
   /** Tenant role password (secret); undefined for pooled tenants. */
   declare public readonly password: pulumi.Output<string | undefined>;
 
@@ -135,6 +139,7 @@ export class TenantDatabaseObjects extends pulumi.dynamic.Resource {
         schema: undefined,
         role: undefined,
         searchPath: undefined,
+        version: undefined,
       },
       {
         ...opts,

@@ -23,6 +23,7 @@ class PlannedTenantDatabase extends pulumi.CustomResource {
   declare public readonly database: pulumi.Output<string>;
   declare public readonly schema: pulumi.Output<string>;
   declare public readonly role: pulumi.Output<string>;
+  declare public readonly version: pulumi.Output<number>;
   declare public readonly password: pulumi.Output<string | undefined>;
 
   constructor(name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
@@ -37,6 +38,7 @@ class PlannedTenantDatabase extends pulumi.CustomResource {
         database: undefined,
         schema: undefined,
         role: undefined,
+        version: undefined,
         password: undefined,
       },
       opts,

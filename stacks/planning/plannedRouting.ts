@@ -10,6 +10,9 @@ import type { InDatabaseRouting } from "../../components/database/inDatabaseProv
 /** The tenant id of every planned tenant: the registry assigns the real one. */
 export const PLANNED_TENANT_ID = "00000000-0000-0000-0000-000000000000";
 
+/** A new tenant's routing version (the registry starts every tenant at 1). */
+export const PLANNED_ROUTING_VERSION = 1;
+
 export interface PlannedRoutingInputs {
   readonly slug: string;
   readonly mode: DatabaseMode;
@@ -32,5 +35,6 @@ export function plannedRouting(inputs: PlannedRoutingInputs): InDatabaseRouting 
     database: placement.databaseName,
     schema: placement.schemaName,
     role: placement.roleName,
+    version: PLANNED_ROUTING_VERSION,
   };
 }

@@ -89,6 +89,7 @@ describe("the routing record the API serves", () => {
         database: `${db.current.name}_shared`,
         schema: "app",
         role: `${db.current.name}_app`,
+        version: 1,
       },
       notProvisioned: [],
     });

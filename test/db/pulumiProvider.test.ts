@@ -52,9 +52,15 @@ async function roleSettings(role: string) {
 
 describe("TenantDatabase provider", () => {
   it("diff: quotas update in place, slug/mode/prefix replace with delete-before-replace", async () => {
-    const olds = { ...inputs(), tenantId: "t", password: "p" } as TenantDatabaseOutputs;
+    const olds = { ...inputs(), tenantId: "t", password: "p", version: 1 } as TenantDatabaseOutputs;
     expect(await tenantDatabaseProvider.diff("id", olds, inputs())).toMatchObject({
       changes: false,
+      replaces: [],
+    });
+    // A state written before `version` was an output is updated in place once, to record it.
+    const { version: _version, ...beforeVersion } = olds;
+    expect(await tenantDatabaseProvider.diff("id", beforeVersion, inputs())).toMatchObject({
+      changes: true,
       replaces: [],
     });
     const quota = await tenantDatabaseProvider.diff(
@@ -92,6 +98,7 @@ describe("TenantDatabase provider", () => {
       role: `${db.current.rolePrefix}_t_orbit`,
       database: db.current.name,
       searchPath: ["tenant_orbit"],
+      version: 1,
     });
     expect(outs.password).toMatch(/.{32}/);
     expect((await roleSettings(outs.role))?.limit).toBe(2);

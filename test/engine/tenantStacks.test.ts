@@ -72,7 +72,11 @@ describeWithEngine("tenant stacks on the real engine (local target)", () => {
     const [a, b] = [windows["e2e-bridge"]!, windows["e2e-silo"]!];
     expect(Math.max(a[0], b[0])).toBeLessThan(Math.min(a[1], b[1]));
 
-    expect(bridge.routing.database).toMatchObject({ mode: "schema", schema: "tenant_e2e_bridge" });
+    expect(bridge.routing.database).toMatchObject({
+      mode: "schema",
+      schema: "tenant_e2e_bridge",
+      version: 1,
+    });
     expect(silo.routing.database).toMatchObject({
       mode: "dedicated",
       database: `${db.current.name}_db_e2e_silo`,
