@@ -1,7 +1,7 @@
 /**
  * The operator token of the local default: from TENANCY_API_TOKEN, or generated once and kept
- * (0600) in the state dir. It is shown in full only on the start that created it; later
- * starts say where it is kept, so a log collected from a long-running service never holds it.
+ * (0600) in the state dir. It is never printed: the start that creates it says where the
+ * file is and its mode, later starts say where it is kept, so no log ever holds the token.
  */
 import { join } from "node:path";
 import { keepSecret } from "./keptSecret.ts";
@@ -24,7 +24,7 @@ export async function operatorToken(
   return {
     token: value,
     notice: created
-      ? `operator token (new; kept in ${file}, shown only this once): ${value}`
+      ? `operator token: created in ${file} (mode 0600; read it from there, it is not printed)`
       : `operator token: kept in ${file}`,
   };
 }

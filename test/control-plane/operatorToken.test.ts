@@ -5,11 +5,14 @@ import { describe, expect, it } from "vitest";
 import { operatorToken } from "../../control-plane/operatorToken.ts";
 
 describe("the operator token of the local default", () => {
-  it("is shown in full only on the start that creates it", async () => {
+  it("is never shown: its creation names the file and its mode", async () => {
     const dir = await mkdtemp(join(tmpdir(), "tenancy-token-"));
     const first = await operatorToken(dir, {});
     expect(first.token).toMatch(/^[0-9a-f]{48}$/);
-    expect(first.notice).toContain(first.token);
+    expect(first.notice).toBe(
+      `operator token: created in ${join(dir, "api-token")} (mode 0600; read it from there, it is not printed)`,
+    );
+    expect(first.notice).not.toContain(first.token);
     expect((await stat(join(dir, "api-token"))).mode & 0o777).toBe(0o600);
     const second = await operatorToken(dir, {});
     expect(second.token).toBe(first.token);
