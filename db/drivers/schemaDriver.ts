@@ -27,15 +27,26 @@ export async function createSchemaPlacement(
   password: string,
 ): Promise<void> {
   await ensureTenantRole(client, names.role, names.schema, quotas, password);
-  await client.query(
-    `GRANT CONNECT ON DATABASE ${quoteIdent(context.controlDatabase)} TO ${quoteIdent(names.role)}`,
-  );
   const schema = quoteIdent(names.schema);
   await client.query(
     `CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${quoteIdent(context.roles.owner)}`,
   );
   await client.query(`REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC`);
-  await grantApplicationAccess(client, context.roles.owner, names.schema, [names.role]);
+  await grantSchemaAccess(client, context, { roleName: names.role, schemaName: names.schema });
+}
+
+/** CONNECT on the shared database and USAGE + DML on its own schema, for a schema tenant's role. */
+async function grantSchemaAccess(
+  client: Queryable,
+  context: DriverContext,
+  placement: { readonly roleName: string; readonly schemaName: string },
+): Promise<void> {
+  await client.query(
+    `GRANT CONNECT ON DATABASE ${quoteIdent(context.controlDatabase)} TO ${quoteIdent(placement.roleName)}`,
+  );
+  await grantApplicationAccess(client, context.roles.owner, placement.schemaName, [
+    placement.roleName,
+  ]);
 }
 
 /** Creates (or completes) a schema tenant. */
@@ -79,6 +90,8 @@ export async function updateTenantWithRole(
       const current = await findTenant(client, spec.slug);
       if (!current) throw new Error(`tenant ${spec.slug} is not registered`);
       await applyTenantRoleQuotas(client, current.roleName, current.schemaName, spec.quotas);
+      // Privileges revoked out of band (a refresh shows them) come back with any update.
+      if (spec.mode === "schema") await grantSchemaAccess(client, context, current);
       if (spec.password !== undefined) {
         await ensureTenantRole(
           client,

@@ -4,6 +4,7 @@
  * process; nothing here is captured by closure serialization.
  */
 import { createTenantDatabaseDriver } from "../drivers/index.ts";
+import { readLivePlacement, type RoleAccess } from "../drivers/livePlacement.ts";
 import { parseTenantDatabaseSpec, type TenantDatabaseSpec } from "../drivers/types.ts";
 import {
   DEFAULT_DATABASE_PREFIX,
@@ -45,6 +46,12 @@ export interface TenantDatabaseOutputs extends TenantDatabaseInputs {
   readonly version?: number;
   /** Tenant role password (schema/dedicated); absent for pooled tenants. Secret. */
   readonly password?: string;
+  /**
+   * The schema tenant role's privileges (CONNECT, USAGE on its schema): true when created or
+   * updated, as found on the server after a refresh. Absent for other modes and for state
+   * written before it was recorded.
+   */
+  readonly access?: RoleAccess;
 }
 
 export interface DiffOutcome {
@@ -76,7 +83,9 @@ export function diffTenantDatabase(
 ): DiffOutcome {
   const replaces: string[] = REPLACING.filter((k) => valueOf(olds, k) !== valueOf(news, k));
   if (news.tenantId !== undefined && news.tenantId !== olds.tenantId) replaces.push("tenantId");
+  const accessLost = olds.access !== undefined && !(olds.access.connect && olds.access.schemaUsage);
   const updated =
+    accessLost ||
     JSON.stringify(olds.quotas) !== JSON.stringify(news.quotas) ||
     (news.password !== undefined && news.password !== olds.password) ||
     olds.adminUrl !== news.adminUrl ||
@@ -148,6 +157,8 @@ function outputsOf(
     searchPath: [...r.searchPath],
     version: r.version,
     ...(password === undefined ? {} : { password }),
+    // The driver grants these on create and re-grants them on update.
+    ...(inputs.mode === "schema" ? { access: { connect: true, schemaUsage: true } } : {}),
   };
 }
 
@@ -170,6 +181,33 @@ export async function updateTenantDatabase(
     news.password !== undefined && news.password !== olds.password ? news.password : undefined;
   const result = await driver.update({ ...specOf(news, newPassword), tenantId: olds.tenantId });
   return { outs: outputsOf(news, result, result.password ?? olds.password) };
+}
+
+/**
+ * Refresh: the recorded state with what the server says — the quotas its role enforces and,
+ * where the state records them, the role's privileges. Nothing else is read, so a refresh
+ * with nothing changed out of band reports no difference.
+ */
+export async function readTenantDatabase(
+  id: string,
+  olds: TenantDatabaseOutputs,
+): Promise<{ id: string; props: TenantDatabaseOutputs }> {
+  const live = await readLivePlacement(olds.adminUrl, {
+    slug: olds.slug,
+    mode: olds.mode,
+    role: olds.role,
+    schema: olds.schema,
+    database: olds.database,
+  });
+  return {
+    id,
+    props: {
+      ...olds,
+      // Unreadable values (a dropped role) stay null: the next update then fails saying so.
+      quotas: live.quotas as TenantDatabaseOutputs["quotas"],
+      ...(olds.access !== undefined && live.access ? { access: live.access } : {}),
+    },
+  };
 }
 
 /** Offboards the tenant (purge with proof); throws when anything remains. */

@@ -10,9 +10,11 @@
  * `role`, `searchPath`, `version` (the registry's routing version) and `password` (secret;
  * tenant role, absent for pooled tenants).
  *
- * Diff: quota/password/adminUrl/migrations changes update in place; slug, mode, prefixes or
- * tenantId changes replace (delete first); a state written before `version` was an output is
- * updated in place once, to record it. Delete purges and verifies (see db/purge.ts).
+ * Diff: quota/password/adminUrl/migrations changes (and privileges a refresh found missing)
+ * update in place; slug, mode, prefixes or tenantId changes replace (delete first); a state
+ * written before `version` was an output is updated in place once, to record it. Read
+ * (refresh) reports the quotas and privileges the server really enforces. Delete purges and
+ * verifies (see db/purge.ts).
  *
  * Pulumi serialises the provider's functions and runs them in a separate process, so they
  * capture nothing but two absolute file URLs: at run time they register tsx (the sources are
@@ -64,6 +66,11 @@ export const tenantDatabaseProvider = {
   ): Promise<pulumi.dynamic.DiffResult> {
     const runtime = await loadRuntime();
     return runtime.diffTenantDatabase(olds, news);
+  },
+  async read(id: string, olds?: Runtime.TenantDatabaseOutputs): Promise<pulumi.dynamic.ReadResult> {
+    if (!olds) return { id }; // an import: nothing recorded to compare with
+    const runtime = await loadRuntime();
+    return runtime.readTenantDatabase(id, olds);
   },
   async create(inputs: Runtime.TenantDatabaseInputs): Promise<pulumi.dynamic.CreateResult> {
     const runtime = await loadRuntime();

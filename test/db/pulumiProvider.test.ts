@@ -126,6 +126,48 @@ describe("TenantDatabase provider", () => {
     });
   });
 
+  it("read (refresh) reports quotas and privileges changed out of band; update restores them", async () => {
+    const created = await tenantDatabaseProvider.create(inputs({ slug: "drift" }));
+    const outs = created.outs as TenantDatabaseOutputs;
+    expect(outs.access).toEqual({ connect: true, schemaUsage: true });
+    // Nothing changed: the read state equals the recorded one.
+    expect((await tenantDatabaseProvider.read(created.id, outs)).props).toEqual(outs);
+
+    await withAdmin(db.current, async (c) => {
+      await c.query(`REVOKE USAGE ON SCHEMA tenant_drift FROM ${outs.role}`);
+      await c.query(`ALTER ROLE ${outs.role} CONNECTION LIMIT 7`);
+      await c.query(`ALTER ROLE ${outs.role} SET statement_timeout = '2s'`);
+    });
+    const read = await tenantDatabaseProvider.read(created.id, outs);
+    expect(read.id).toBe(created.id);
+    expect(read.props).toEqual({
+      ...outs,
+      quotas: { dbConnections: 7, statementTimeoutMs: 2000 },
+      access: { connect: true, schemaUsage: false },
+    });
+    const refreshed = read.props as TenantDatabaseOutputs;
+    expect(
+      await tenantDatabaseProvider.diff(
+        created.id,
+        { ...refreshed, quotas: outs.quotas },
+        inputs({ slug: "drift" }),
+      ),
+    ).toMatchObject({ changes: true, replaces: [] });
+
+    const repaired = await tenantDatabaseProvider.update(
+      created.id,
+      refreshed,
+      inputs({ slug: "drift" }),
+    );
+    const repairedOuts = repaired.outs as TenantDatabaseOutputs;
+    expect((await tenantDatabaseProvider.read(created.id, repairedOuts)).props).toEqual(
+      repairedOuts,
+    );
+    expect(repairedOuts.access).toEqual({ connect: true, schemaUsage: true });
+    expect((await roleSettings(outs.role))?.limit).toBe(2);
+    await tenantDatabaseProvider.delete(created.id, repairedOuts);
+  });
+
   it("works from the serialised closure in a separate Node process", async () => {
     const dir = await mkdtemp(join(tmpdir(), "tenancy-provider-"));
     try {

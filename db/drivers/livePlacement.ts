@@ -1,0 +1,105 @@
+/**
+ * What a tenant's database placement is, read from the server rather than from the registry:
+ * the quotas the server enforces and the access its role really has. A refresh compares these
+ * with the recorded state, so a change made out of band (a revoked grant, a connection limit
+ * altered by hand) shows as drift.
+ */
+import pg from "pg";
+import { findTenant } from "../registry.ts";
+import { withClient } from "../transaction.ts";
+import type { DatabaseMode } from "./types.ts";
+
+/** The placement's names, as the state records them. */
+export interface PlacementNames {
+  readonly slug: string;
+  readonly mode: DatabaseMode;
+  readonly role: string;
+  readonly schema: string;
+  readonly database: string;
+}
+
+/** Privileges a schema tenant's role needs and was given at creation. */
+export interface RoleAccess {
+  /** CONNECT on the database its schema lives in. */
+  readonly connect: boolean;
+  /** USAGE on its own schema. */
+  readonly schemaUsage: boolean;
+}
+
+export interface LivePlacement {
+  /** Quotas as enforced: the role's CONNECTION LIMIT and statement_timeout (the registry's for pool). */
+  readonly quotas: {
+    readonly dbConnections: number | null;
+    readonly statementTimeoutMs: number | null;
+  };
+  /** The role's privileges; absent for a pooled tenant (it has no role of its own). */
+  readonly access?: RoleAccess;
+}
+
+/** Reads the live placement of a tenant on the server of `adminUrl` (its control database). */
+export async function readLivePlacement(
+  adminUrl: string,
+  names: PlacementNames,
+): Promise<LivePlacement> {
+  return withClient(pg, adminUrl, async (client) => {
+    if (names.mode === "pool") {
+      const row = await findTenant(client, names.slug);
+      return {
+        quotas: {
+          dbConnections: row?.dbConnections ?? null,
+          statementTimeoutMs: row?.statementTimeoutMs ?? null,
+        },
+      };
+    }
+    const { rows } = await client.query<{
+      limit: number;
+      timeout: string | null;
+      connect: boolean;
+      usage: boolean | null;
+    }>(
+      `SELECT r.rolconnlimit AS limit,
+              (SELECT substring(c FROM '^statement_timeout=(.*)$')
+                 FROM pg_catalog.pg_db_role_setting s, unnest(s.setconfig) AS c
+                WHERE s.setrole = r.oid AND s.setdatabase = 0 AND c LIKE 'statement_timeout=%') AS timeout,
+              pg_catalog.has_database_privilege(r.oid, $2, 'CONNECT') AS connect,
+              CASE WHEN to_regnamespace($3) IS NULL THEN false
+                   ELSE pg_catalog.has_schema_privilege(r.oid, $3, 'USAGE') END AS usage
+         FROM pg_catalog.pg_roles r WHERE r.rolname = $1`,
+      [names.role, names.database, names.schema],
+    );
+    const role = rows[0];
+    if (!role) {
+      return {
+        quotas: { dbConnections: null, statementTimeoutMs: null },
+        access: { connect: false, schemaUsage: false },
+      };
+    }
+    return {
+      quotas: {
+        dbConnections: role.limit,
+        statementTimeoutMs: role.timeout === null ? null : durationMs(role.timeout),
+      },
+      // A dedicated tenant's schema lives in its own database: only CONNECT is read here.
+      access: {
+        connect: role.connect,
+        schemaUsage: names.mode === "schema" ? Boolean(role.usage) : true,
+      },
+    };
+  });
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = {
+  "": 1,
+  ms: 1,
+  s: 1000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** A PostgreSQL duration setting (`500ms`, `30s`, `0`) in milliseconds; NaN when unreadable. */
+export function durationMs(text: string): number {
+  const match = /^\s*'?(\d+)\s*(ms|s|min|h|d)?'?\s*$/.exec(text);
+  if (!match) return Number.NaN;
+  return Number(match[1]) * UNIT_MS[match[2] ?? ""]!;
+}
