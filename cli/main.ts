@@ -32,6 +32,8 @@ commands:
         [--from ISO] [--to ISO] [--json] [--url URL]
                                       per-tenant usage: the noisiest tenants, one tenant's
                                       series, tenants above their tier's budget
+  refresh <slug> [--url URL] [--no-wait] [--json]
+                                      refresh a tenant's stack and print its drift report
 `;
 
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
@@ -50,6 +52,7 @@ const COMMANDS: Record<string, Command> = {
   export: async (argv, io) => (await import("./reconcileCommand.ts")).exportCommand(argv, io),
   retry: async (argv, io) => (await import("./retryCommand.ts")).retryCommand(argv, io),
   usage: async (argv, io) => (await import("./usageCommand.ts")).usageCommand(argv, io),
+  refresh: async (argv, io) => (await import("./refreshCommand.ts")).refreshCommand(argv, io),
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {

@@ -3,9 +3,12 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { tenantFileSchema } from "../../catalog/index.ts";
 import { layerOverridesSchema, quotasSchema } from "../../catalog/schema.ts";
+import type { ResourceFailure } from "../jobs/failure.ts";
 import {
   getTenant,
   latestDeletionReport,
+  latestDriftReport,
+  latestResourceFailure,
   listTenantPage,
   tenantOperations,
 } from "../store/store.ts";
@@ -13,11 +16,18 @@ import type { TenantService } from "../service/tenantService.ts";
 import type pg from "pg";
 import { requireAccess } from "./auth.ts";
 import { problem, sendProblem } from "./problem.ts";
-import { acceptedView, operationView, tenantView, toOperationView, toTenantView } from "./views.ts";
+import {
+  acceptedView,
+  operationView,
+  tenantDetailView,
+  tenantView,
+  toOperationView,
+  toTenantView,
+} from "./views.ts";
 
 export interface TenantRoutesDeps {
   readonly pool: pg.Pool;
-  readonly service: Pick<TenantService, "signup" | "change" | "offboard">;
+  readonly service: Pick<TenantService, "signup" | "change" | "offboard" | "refresh">;
 }
 
 const slugParams = z.object({ slug: z.string().max(64) });
@@ -121,7 +131,7 @@ export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
         schema: {
           summary: "Read a tenant (operator token, or that tenant's own token)",
           params: slugParams,
-          response: { 200: tenantView.extend({ deletionReport: z.unknown().optional() }) },
+          response: { 200: tenantDetailView },
         },
       },
       async (request, reply) => {
@@ -132,7 +142,18 @@ export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
             reply,
             problem(404, "tenant-not-found", `tenant "${request.params.slug}" not found`),
           );
-        const view = toTenantView(tenant);
+        const [failed, drift] = await Promise.all([
+          tenant.lastError ? latestResourceFailure(deps.pool, tenant.slug) : undefined,
+          latestDriftReport(deps.pool, tenant.slug),
+        ]);
+        const view = {
+          ...toTenantView(tenant),
+          lastFailure:
+            failed?.failure && typeof failed.failure === "object"
+              ? { ...(failed.failure as ResourceFailure), operationId: failed.operationId }
+              : null,
+          drift: drift?.report ? { operationId: drift.operationId, report: drift.report } : null,
+        };
         if (tenant.state !== "deleted") return view;
         const report = await latestDeletionReport(deps.pool, tenant.slug);
         return { ...view, ...(report ? { deletionReport: report } : {}) };
@@ -174,6 +195,27 @@ export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         if (!requireAccess(request, reply)) return reply;
         const result = await deps.service.change(request.params.slug, request.body);
+        return reply.status(202).send({
+          tenant: toTenantView(result.tenant),
+          operation: toOperationView(result.operation),
+        });
+      },
+    );
+
+    app.post(
+      "/v1/tenants/:slug/refresh",
+      {
+        schema: {
+          summary:
+            "Refresh the tenant's stack (an operation); its result is the drift report between the stack's state and reality",
+          params: slugParams,
+          response: { 202: acceptedView },
+        },
+      },
+      async (request, reply) => {
+        if (!requireAccess(request, reply)) return reply;
+        const result = await deps.service.refresh(request.params.slug);
+        if (result.replayed) reply.header("idempotent-replayed", "true");
         return reply.status(202).send({
           tenant: toTenantView(result.tenant),
           operation: toOperationView(result.operation),

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { routingRecordSchema } from "../../contract/index.ts";
 import {
+  OPERATION_KINDS,
   OPERATION_STATES,
   TENANT_STATES,
   type OperationRecord,
@@ -13,7 +14,7 @@ const isoDate = z.string().describe("RFC 3339 timestamp");
 export const operationView = z.object({
   id: z.uuid(),
   tenant: z.string(),
-  kind: z.enum(["signup", "update", "offboard"]),
+  kind: z.enum(OPERATION_KINDS),
   state: z.enum(OPERATION_STATES),
   attempts: z.int(),
   error: z.string().nullable(),
@@ -45,6 +46,47 @@ export const tenantView = z.object({
   lastError: z.string().nullable(),
   createdAt: isoDate,
   updatedAt: isoDate,
+});
+
+const resourceFailureView = z.object({
+  resource: z.string().describe("name of the first resource that failed (last URN segment)"),
+  type: z.string(),
+  urn: z.string(),
+  message: z.string().describe("the engine's message about it"),
+});
+
+const propertyDriftView = z.object({
+  path: z.string(),
+  state: z.unknown().optional().describe("value recorded in the stack's state"),
+  live: z.unknown().optional().describe("value found by the refresh"),
+});
+
+export const driftReportView = z.object({
+  stack: z.string(),
+  checkedAt: isoDate,
+  resources: z.int().describe("resources the refresh read"),
+  drifted: z.array(
+    z.object({
+      urn: z.string(),
+      type: z.string(),
+      name: z.string(),
+      drift: z.enum(["changed", "deleted"]),
+      properties: z.array(propertyDriftView),
+    }),
+  ),
+});
+
+/** GET /v1/tenants/:slug: the tenant with its findings. */
+export const tenantDetailView = tenantView.extend({
+  lastFailure: resourceFailureView
+    .extend({ operationId: z.uuid() })
+    .nullable()
+    .describe("while the tenant has an error: the first failing resource and the engine's message"),
+  drift: z
+    .object({ operationId: z.uuid(), report: driftReportView })
+    .nullable()
+    .describe("the drift report of the latest successful refresh"),
+  deletionReport: z.unknown().optional(),
 });
 
 export const acceptedView = z.object({ tenant: tenantView, operation: operationView });

@@ -150,6 +150,12 @@ export function createExecutor(deps: ExecutorDeps) {
           await updateTenant(db, tenant.slug, { state: "deleted", routing: null, lastError: null });
           await finish(db, operation.id, { report });
         });
+      } else if (operation.kind === "refresh") {
+        // A refresh changes what the stack's state records, never the tenant's spec or state.
+        const { drift } = await lock.fence(provisioner.refresh(resolved, observer));
+        await pending;
+        lock.assertHeld();
+        await atomically(db, () => finish(db, operation.id, { drift }));
       } else {
         const { routing } = await lock.fence(provisioner.apply(resolved, observer));
         await pending;
@@ -212,10 +218,11 @@ export function createExecutor(deps: ExecutorDeps) {
           error: reason,
           ...(failed ? { result: { failure: failed } } : {}),
         });
-        // A failed offboarding leaves the tenant offboarding (retried by DELETE), never failed.
+        // A failed offboarding leaves the tenant offboarding (retried by DELETE), never failed;
+        // a failed refresh changed nothing, so the tenant stays as it was.
         const current = await getTenant(db, tenant.slug, { forUpdate: true });
         const next = operation.kind === "offboard" ? "offboarding" : "failed";
-        if (current && canTransition(current.state, next)) {
+        if (operation.kind !== "refresh" && current && canTransition(current.state, next)) {
           await updateTenant(db, tenant.slug, { state: next, lastError: reason });
         }
         await appendEvent(db, operation.id, "failed", {

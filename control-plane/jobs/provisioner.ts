@@ -11,6 +11,7 @@ import {
 } from "../../contract/index.ts";
 import type { TenantDatabaseDriver } from "../../db/drivers/types.ts";
 import type { EngineAvailability } from "../runner/engine.ts";
+import type { DriftReport } from "../runner/driftReport.ts";
 import type { StackRunner } from "../runner/lazyRunner.ts";
 import type { RunObserver } from "../runner/tenantStacks.ts";
 
@@ -19,6 +20,11 @@ export interface Provisioner {
   isInline(tenant: ResolvedTenant): boolean;
   /** Brings the tenant's placement to its resolved spec; returns its routing record. */
   apply(tenant: ResolvedTenant, observer?: RunObserver): Promise<{ routing: RoutingRecord }>;
+  /**
+   * Refreshes the tenant's stack and reports its drift. A fully pooled tenant has no stack:
+   * its registration is read by nothing else, so it is refused before an operation exists.
+   */
+  refresh(tenant: ResolvedTenant, observer?: RunObserver): Promise<{ drift: DriftReport }>;
   /** Offboards: destroys the tenant's infrastructure, purges its data, returns the proof. */
   remove(tenant: ResolvedTenant, observer?: RunObserver): Promise<{ report: unknown }>;
   /** Whether the tenant's operations can run now: always for registrations, else the engine's. */
@@ -64,6 +70,11 @@ export function createProvisioner({ driver, runner }: ProvisionerDeps): Provisio
       }
       const { routing } = await requireRunner().up(tenant, observer);
       return { routing };
+    },
+    async refresh(tenant, observer) {
+      if (isInline(tenant))
+        throw new Error(`tenant ${tenant.slug} is fully pooled: it has no stack`);
+      return { drift: await requireRunner().refresh(tenant, observer) };
     },
     async remove(tenant, observer) {
       if (needsStack(tenant)) {

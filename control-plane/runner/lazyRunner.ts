@@ -14,10 +14,14 @@ import {
   type EngineAvailability,
   type EngineOptions,
 } from "./engine.ts";
+import type { DriftReport } from "./driftReport.ts";
 import { StackOperationError } from "./errors.ts";
 import { TenantStackRunner, type RunObserver, type UpResult } from "./tenantStacks.ts";
 
-export type StackRunner = Pick<TenantStackRunner, "up" | "destroy" | "repairInterrupted"> & {
+export type StackRunner = Pick<
+  TenantStackRunner,
+  "up" | "refresh" | "destroy" | "repairInterrupted"
+> & {
   /** Absent: the engine is always ready (a runner built from known engine settings). */
   availability?(): EngineAvailability;
 };
@@ -63,6 +67,9 @@ export function lazyStackRunner(
     availability,
     async up(tenant: ResolvedTenant, observer?: RunObserver): Promise<UpResult> {
       return (await get(stackNameOf(tenant.slug))).up(tenant, observer);
+    },
+    async refresh(tenant: ResolvedTenant, observer?: RunObserver): Promise<DriftReport> {
+      return (await get(stackNameOf(tenant.slug))).refresh(tenant, observer);
     },
     async destroy(slug: string, observer?: RunObserver): Promise<void> {
       return (await get(stackNameOf(slug))).destroy(slug, observer);

@@ -1,6 +1,6 @@
 /**
  * Per-tenant stacks (`tenant-<slug>`) through the Automation API: up, preview with
- * structured per-resource diffs, refresh, destroy + removal. One update per stack at a time
+ * structured per-resource diffs, refresh with a drift report, destroy + removal. One update per stack at a time
  * in this process (KeyedMutex); across processes the engine's lock refuses the second
  * update, which is retried with backoff before it surfaces as a retryable error. With
  * `policyPacks`, `up` and `preview` run under those packs, and a mandatory violation fails
@@ -22,6 +22,7 @@ import {
   type RoutingRecord,
 } from "../../contract/index.ts";
 import { cancellable } from "./cancellation.ts";
+import { driftCollector, type DriftReport } from "./driftReport.ts";
 import type { EngineSettings } from "./engine.ts";
 import { StackOperationError, toStackError, toStackErrorWithPolicies } from "./errors.ts";
 import { KeyedMutex } from "./keyedMutex.ts";
@@ -99,9 +100,33 @@ export class TenantStackRunner {
     });
   }
 
-  async refresh(tenant: ResolvedTenant, observer: RunObserver = {}): Promise<void> {
-    await this.withStack(tenant, async (stack) => {
-      await this.engine(stack, observer, (opts) => stack.refresh(opts));
+  /**
+   * Refreshes the tenant's existing stack (its state takes what the providers read) and
+   * reports what differed between the recorded state and reality. A tenant that was never
+   * deployed has no stack: `not-found`.
+   */
+  async refresh(tenant: ResolvedTenant, observer: RunObserver = {}): Promise<DriftReport> {
+    const stackName = stackNameOf(tenant.slug);
+    return this.serialized(stackName, async () => {
+      const stack = await this.existing(stackName);
+      if (!stack) {
+        throw new StackOperationError(
+          "not-found",
+          stackName,
+          "stack does not exist: the tenant has not been deployed",
+        );
+      }
+      await stack.setAllConfig(this.options.configFor(tenant));
+      const drift = driftCollector(stackName);
+      const observed: RunObserver = {
+        ...observer,
+        onEvent: (event) => {
+          drift.onEvent(event);
+          observer.onEvent?.(event);
+        },
+      };
+      await this.engine(stack, observed, (opts) => stack.refresh(opts));
+      return drift.report();
     });
   }
 

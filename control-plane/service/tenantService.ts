@@ -199,7 +199,8 @@ export function createTenantService(deps: TenantServiceDeps) {
             `tenant "${tenant.slug}" is being offboarded; only its offboarding can be retried`,
           );
         }
-        if (tenant.state === "failed") await updateTenant(tx, tenant.slug, { state: "updating" });
+        if (tenant.state === "failed" && failed.kind !== "refresh")
+          await updateTenant(tx, tenant.slug, { state: "updating" });
         const current = (await getTenant(tx, tenant.slug))!;
         const operation = await createOperation(tx, current, failed.kind, {
           ...(failed.input as object),
@@ -295,6 +296,37 @@ export function createTenantService(deps: TenantServiceDeps) {
         return { tenant: updated, operation };
       });
       return runInline(accepted);
+    },
+
+    /**
+     * Queues a refresh of the tenant's stack: its state takes what the providers read, and the
+     * operation's result is the drift report. Asked again while one is open, returns that one.
+     * A fully pooled tenant has no stack to refresh.
+     */
+    async refresh(slug: string): Promise<Accepted & { replayed: boolean }> {
+      return inTransaction(pool, async (tx) => {
+        const tenant = await getTenant(tx, slug, { forUpdate: true });
+        if (!tenant || tenant.state === "deleted") {
+          throw new DomainError("not-found", "tenant-not-found", `tenant "${slug}" not found`);
+        }
+        if (tenant.state === "offboarding") {
+          throw new DomainError(
+            "conflict",
+            OFFBOARDING_REASON,
+            `tenant "${slug}" is being offboarded`,
+          );
+        }
+        if (deps.provisioner.isInline(tenant.resolved)) {
+          throw new DomainError(
+            "conflict",
+            "nothing-to-refresh",
+            `tenant "${slug}" is fully pooled: it is a registration in the shared database, with no stack to refresh`,
+          );
+        }
+        const open = (await openOperations(tx, slug)).find((op) => op.kind === "refresh");
+        if (open) return { tenant, operation: open, replayed: true };
+        return { tenant, operation: await createOperation(tx, tenant, "refresh"), replayed: false };
+      });
     },
 
     /** Offboards: destroy dedicated infrastructure, purge pooled data, keep the proof. */

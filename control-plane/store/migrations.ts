@@ -141,6 +141,15 @@ const MIGRATIONS: readonly { readonly id: number; readonly sql: string }[] = [
       CREATE TABLE control_plane.usage_state (key text PRIMARY KEY, at timestamptz NOT NULL);
     `,
   },
+  {
+    // A refresh of the tenant's stack, with its drift report as the result.
+    id: 5,
+    sql: `
+      ALTER TABLE control_plane.operations DROP CONSTRAINT operations_kind_check;
+      ALTER TABLE control_plane.operations ADD CONSTRAINT operations_kind_check
+        CHECK (kind IN ('signup', 'update', 'offboard', 'refresh'));
+    `,
+  },
 ];
 
 export async function migrateControlPlane(pool: pg.Pool): Promise<number[]> {

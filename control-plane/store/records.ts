@@ -13,7 +13,7 @@ export const TENANT_STATES = [
 ] as const;
 export type TenantState = (typeof TENANT_STATES)[number];
 
-export const OPERATION_KINDS = ["signup", "update", "offboard"] as const;
+export const OPERATION_KINDS = ["signup", "update", "offboard", "refresh"] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 export const OPERATION_STATES = [
   "queued",

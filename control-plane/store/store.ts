@@ -5,6 +5,7 @@
 import type pg from "pg";
 import type { TenantFile } from "../../catalog/index.ts";
 import type { ResolvedTenant, RoutingRecord } from "../../contract/index.ts";
+import type { DriftReport } from "../runner/driftReport.ts";
 import type {
   OperationEvent,
   OperationKind,
@@ -261,6 +262,37 @@ export async function latestDeletionReport(db: Queryable, slug: string) {
   const { rows } = await db.query<{ report: unknown; operationId: string; createdAt: string }>(
     `SELECT report, operation_id AS "operationId", created_at AS "createdAt" FROM control_plane.deletion_reports
      WHERE tenant_slug = $1 ORDER BY created_at DESC LIMIT 1`,
+    [slug],
+  );
+  return rows[0];
+}
+
+/** The drift report of the tenant's latest successful refresh, if any. */
+export async function latestDriftReport(db: Queryable, slug: string) {
+  const { rows } = await db.query<{
+    operationId: string;
+    finishedAt: string;
+    report: DriftReport | null;
+  }>(
+    `SELECT id AS "operationId", finished_at AS "finishedAt", result -> 'drift' AS report
+       FROM control_plane.operations
+      WHERE tenant_slug = $1 AND kind = 'refresh' AND state = 'succeeded'
+      ORDER BY created_at DESC LIMIT 1`,
+    [slug],
+  );
+  return rows[0];
+}
+
+/**
+ * The first failing resource of the tenant's latest failed operation that changes the tenant
+ * (a failed refresh changes nothing), when the engine named one.
+ */
+export async function latestResourceFailure(db: Queryable, slug: string) {
+  const { rows } = await db.query<{ operationId: string; failure: unknown }>(
+    `SELECT id AS "operationId", result -> 'failure' AS failure
+       FROM control_plane.operations
+      WHERE tenant_slug = $1 AND kind <> 'refresh' AND state = 'failed'
+      ORDER BY created_at DESC LIMIT 1`,
     [slug],
   );
   return rows[0];

@@ -72,6 +72,7 @@ describeWithEngine("retry and repair of failed operations", () => {
     (await (await plane.request(`/v1/tenants/${slug}`)).json()) as {
       state: string;
       lastError: string | null;
+      lastFailure: (ResourceFailure & { operationId: string }) | null;
     };
 
   async function signup(slug: string): Promise<OperationView> {
@@ -99,8 +100,13 @@ describeWithEngine("retry and repair of failed operations", () => {
     expect(failure?.urn).toContain(`::${failure?.resource}`);
     expect(failure?.message).toMatch(/does not exist/);
     expect(failed.error).toBe(describeFailure(failure!));
+    // The tenant itself names the first failing resource and the engine's message.
     expect(await tenant("fix-me")).toEqual(
-      expect.objectContaining({ state: "failed", lastError: describeFailure(failure!) }),
+      expect.objectContaining({
+        state: "failed",
+        lastError: describeFailure(failure!),
+        lastFailure: { ...failure, operationId: failed.id },
+      }),
     );
 
     // Refused: a tenant's own token, an unknown operation, an operation that did not fail.
@@ -137,7 +143,7 @@ describeWithEngine("retry and repair of failed operations", () => {
     const done = await finished(retryId!);
     expect([done.state, done.error, done.kind]).toEqual(["succeeded", null, "signup"]);
     expect(await tenant("fix-me")).toEqual(
-      expect.objectContaining({ state: "active", lastError: null }),
+      expect.objectContaining({ state: "active", lastError: null, lastFailure: null }),
     );
     const superseded = await retry(failed.id);
     expect([superseded.status, ((await superseded.json()) as { reason: string }).reason]).toEqual([
