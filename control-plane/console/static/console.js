@@ -119,9 +119,10 @@ async function act(button, errorEl, work) {
   try {
     await work();
   } catch (error) {
-    errorEl.textContent = error.problem?.reason
-      ? `${error.message} (${error.problem.reason})`
-      : error.message;
+    // The API's words: its detail, the fields it refused and why, and its reason.
+    const fields = (error.problem?.errors ?? []).map((e) => `${e.path}: ${e.message}`).join("; ");
+    const reason = error.problem?.reason ? ` (${error.problem.reason})` : "";
+    errorEl.textContent = `${error.message}${fields ? `: ${fields}` : ""}${reason}`;
   } finally {
     button.disabled = false;
   }
@@ -337,7 +338,7 @@ async function tenantsPage(params) {
 }
 
 // ---------------------------------------------------------------- tenant page
-async function tenantPage(slug) {
+async function tenantPage(slug, params = new URLSearchParams()) {
   let tenant;
   try {
     tenant = await api(`/v1/tenants/${encodeURIComponent(slug)}`);
@@ -357,9 +358,16 @@ async function tenantPage(slug) {
   }
   const { operations } = await api(`/v1/tenants/${encodeURIComponent(slug)}/operations`);
   const latest = operations[0];
-  const failure = operations.find((o) => o.state === "failed")?.result?.failure;
+  // The first failing resource and the engine's message, from the tenant itself.
+  const failure = tenant.lastFailure;
   const error = h("p", { class: "error", role: "alert", id: "action-error" });
   const reload = () => route();
+  // After an action: the tenant page following the operation the API returned.
+  const showOperation = (operation) => {
+    const target = `#/tenants/${slug}?operation=${operation.id}`;
+    if (location.hash === target) route();
+    else location.hash = target;
+  };
 
   const actions = h("div", { class: "actions" });
   if (tenant.state !== "deleted" && tenant.state !== "offboarding") {
@@ -414,9 +422,14 @@ async function tenantPage(slug) {
               ),
             );
             if (!ok) return;
-            await api(`/v1/tenants/${slug}`, { method: "PATCH", json: patch });
-            announce(`Tier change of ${slug} accepted`);
-            reload();
+            const { operation } = await api(`/v1/tenants/${slug}`, {
+              method: "PATCH",
+              json: patch,
+            });
+            announce(
+              `Tier change of ${slug} accepted: ${operation.kind} operation ${operation.state}`,
+            );
+            showOperation(operation);
           }),
       },
       "Change tier…",
@@ -454,11 +467,11 @@ async function tenantPage(slug) {
               ))
             )
               return;
-            await api(`/v1/tenants/${slug}`, {
+            const { operation } = await api(`/v1/tenants/${slug}`, {
               method: "PATCH",
               json: { lifecycle: suspended ? "active" : "suspended" },
             });
-            reload();
+            showOperation(operation);
           }),
       },
       suspended ? "Resume…" : "Suspend…",
@@ -479,14 +492,48 @@ async function tenantPage(slug) {
               ))
             )
               return;
-            await api(`/v1/operations/${latest.id}/retry`, { method: "POST" });
+            const { operation } = await api(`/v1/operations/${latest.id}/retry`, {
+              method: "POST",
+            });
             announce(`Retry of ${slug} accepted`);
-            reload();
+            showOperation(operation);
           }),
       },
       "Retry…",
     );
     actions.append(retry);
+  }
+  if (
+    tenant.state !== "deleted" &&
+    tenant.state !== "offboarding" &&
+    Object.values(tenant.layers).some((l) => l.isolation !== "pool")
+  ) {
+    const refresh = h(
+      "button",
+      {
+        type: "button",
+        class: "secondary",
+        onclick: () =>
+          act(refresh, error, async () => {
+            if (
+              !(await confirmDialog(
+                `Refresh the stack of ${slug}?`,
+                h(
+                  "p",
+                  {},
+                  "The engine reads every resource; the stack's state takes what it finds and the drift report lists what differed. Nothing outside the state is changed.",
+                ),
+              ))
+            )
+              return;
+            const { operation } = await api(`/v1/tenants/${slug}/refresh`, { method: "POST" });
+            announce(`Refresh of ${slug} accepted`);
+            showOperation(operation);
+          }),
+      },
+      "Refresh…",
+    );
+    actions.append(refresh);
   }
   if (tenant.state !== "deleted") {
     const offboard = h(
@@ -514,8 +561,8 @@ async function tenantPage(slug) {
               },
             );
             if (!ok) return;
-            await api(`/v1/tenants/${slug}`, { method: "DELETE" });
-            reload();
+            const { operation } = await api(`/v1/tenants/${slug}`, { method: "DELETE" });
+            showOperation(operation);
           }),
       },
       "Offboard…",
@@ -566,12 +613,17 @@ async function tenantPage(slug) {
       ),
     ),
   );
-  const open = operations.find((o) =>
-    ["queued", "waiting-for-engine", "running"].includes(o.state),
-  );
-  // The open operation live; otherwise the latest one's events (replayed, then the stream ends).
-  const followed = open ?? latest;
-  if (followed) follow(followed.id, events, open ? reload : () => undefined);
+  const isOpen = (o) => ["queued", "waiting-for-engine", "running"].includes(o.state);
+  // The operation an action just started (named in the URL), else the open one, live;
+  // otherwise the latest one's events (replayed, then the stream ends).
+  const followed =
+    operations.find((o) => o.id === params.get("operation")) ?? operations.find(isOpen) ?? latest;
+  if (followed) {
+    follow(followed.id, events, isOpen(followed) ? reload : () => undefined);
+    timeline
+      .querySelector(`tr[data-operation="${followed.id}"]`)
+      ?.setAttribute("aria-current", "true");
+  }
   return [
     h("h1", {}, `${tenant.name} `, h("small", {}, `(${tenant.slug})`)),
     h(
@@ -592,11 +644,17 @@ async function tenantPage(slug) {
                 {},
                 "Failing resource: ",
                 h("strong", { id: "failing-resource" }, `${failure.type} "${failure.resource}"`),
+                h("br", {}),
+                h("code", { id: "failing-urn" }, failure.urn),
               )
+            : null,
+          failure
+            ? [h("h3", {}, "Engine message"), h("pre", { id: "failing-message" }, failure.message)]
             : null,
           h("pre", { id: "last-error-text" }, tenant.lastError),
         )
       : null,
+    tenant.drift ? driftSection(tenant.drift) : null,
     h("h2", {}, "Actions"),
     actions,
     error,
@@ -626,8 +684,80 @@ async function tenantPage(slug) {
     h("h2", {}, "Operations"),
     timeline,
     h("h2", {}, "Live events"),
+    followed
+      ? h(
+          "p",
+          { id: "followed-operation", "data-operation": followed.id },
+          `${followed.kind} operation ${followed.id} · `,
+          h("span", { class: `state-${followed.state}` }, followed.state),
+        )
+      : null,
     events,
   ];
+}
+
+/** The latest refresh's drift report: what differed between the stack's state and reality. */
+function driftSection({ operationId, report }) {
+  const value = (p, side) => (side in p ? JSON.stringify(p[side]) : "(absent)");
+  const rows = report.drifted.flatMap((r) =>
+    r.drift === "deleted"
+      ? [
+          h(
+            "tr",
+            {},
+            h("td", {}, `${r.type} "${r.name}"`),
+            h("td", { colspan: "3" }, "deleted out of band"),
+          ),
+        ]
+      : r.properties.map((p) =>
+          h(
+            "tr",
+            {},
+            h("td", {}, `${r.type} "${r.name}"`),
+            h("td", {}, h("code", {}, p.path)),
+            h("td", {}, value(p, "state")),
+            h("td", {}, value(p, "live")),
+          ),
+        ),
+  );
+  return h(
+    "section",
+    { "aria-labelledby": "drift-title", id: "drift", "data-operation": operationId },
+    h(
+      "h2",
+      { id: "drift-title", class: report.drifted.length ? "state-failed" : "" },
+      `Drift (refresh of ${new Date(report.checkedAt).toLocaleString()})`,
+    ),
+    report.drifted.length === 0
+      ? h(
+          "p",
+          { id: "drift-summary" },
+          `No drift: all ${report.resources} resources match the stack's state.`,
+        )
+      : [
+          h(
+            "p",
+            { id: "drift-summary" },
+            `${report.drifted.length} of ${report.resources} resources drifted.`,
+          ),
+          h(
+            "table",
+            {},
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                ["Resource", "Property", "In the state", "Found"].map((c) =>
+                  h("th", { scope: "col" }, c),
+                ),
+              ),
+            ),
+            h("tbody", {}, rows),
+          ),
+        ],
+  );
 }
 
 /**
@@ -755,7 +885,7 @@ async function route() {
     if (!window.__tiers && path !== "/tenants") {
       window.__tiers = (await api("/v1/fleet")).tiers.map((t) => t.name);
     }
-    if (tenant) content = await tenantPage(tenant[1]);
+    if (tenant) content = await tenantPage(tenant[1], params);
     else if (path === "/tenants") content = await tenantsPage(params);
     else if (path === "/signup") content = await signupPage();
     else content = await fleetPage();
