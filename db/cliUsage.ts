@@ -1,0 +1,23 @@
+/** Usage of `tenancy db`, apart from the command so the CLI lists it without loading it. */
+export const DB_USAGE = `usage: tenancy db <command> [--database-url URL] [--json] [options]
+
+commands:
+  bootstrap   create managed roles, platform schema, registry, grants (idempotent)
+              passwords: env TENANCY_APP_PASSWORD, TENANCY_AUDIT_PASSWORD (kept when unset)
+  protect     enable + force RLS, write the tenant policy and tenant_id index [--schema S]...
+  audit       report isolation defects; exit 1 when there is any [--schema S]...
+              [--control-database NAME]... (no managed role may connect to it)
+  migrate     apply tenant migrations to the shared schema, every tenant_* schema and every
+              dedicated database [--migrations DIR] [--concurrency N] [--no-dedicated]
+  purge       offboard a tenant and verify nothing remains --tenant SLUG [--tenant-id UUID]
+  move        move a tenant's data online --tenant SLUG --to pool|schema [--grace 24h]
+              [--migrations DIR]; --abort rolls an unswitched move back; --purge purges the
+              old placement after its grace period (--purge --grace 0: now)
+
+options:
+  --database-url URL     superuser URL of the control database (default: env DATABASE_URL)
+  --role-prefix P        prefix of the managed roles (default: tenancy)
+  --database-prefix P    prefix of dedicated tenant databases (default: tenant)
+  --shared-schema S      schema of pooled application tables (default: app)
+  --json                 machine-readable output
+`;
