@@ -3,8 +3,11 @@
  * context set) versus the same queries with an explicit `WHERE tenant_id = $1` on an
  * unprotected copy of the table, same data, same indexes, same role, same connection,
  * interleaved in alternating order. Prints the median latency of each variant and the ratio.
+ * Then the cost of usage recording: the same query through `withTenant` with and without a
+ * usage recorder (statement counting, application_name, a flush every second), paired the same
+ * way in the same run.
  *
- *   node --import tsx bench/rls.ts [--tenants 1000] [--rows-per-tenant 1000] [--iterations 4000]
+ *   node --import tsx bench/rls.ts [--tenants 1000] [--rows-per-tenant 1000] [--iterations 4000] [--usage-only]
  *
  * Uses DATABASE_URL when set (a superuser URL), else starts an embedded PostgreSQL.
  */
@@ -13,6 +16,8 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { bootstrapDatabase } from "../db/bootstrap.ts";
 import { protectDatabase } from "../db/protect.ts";
+import { withTenant } from "../db/tenantContext.ts";
+import { createUsageRecorder } from "../db/usage/usageRecorder.ts";
 import { withDatabaseName } from "../db/transaction.ts";
 import { benchServer } from "./support.ts";
 
@@ -22,6 +27,7 @@ const { values } = parseArgs({
     "rows-per-tenant": { type: "string", default: "1000" },
     iterations: { type: "string", default: "4000" },
     explain: { type: "boolean", default: false },
+    "usage-only": { type: "boolean", default: false },
   },
 });
 const TENANTS = Number(values.tenants);
@@ -94,7 +100,7 @@ async function main(): Promise<void> {
     );
     const ratios: number[] = [];
     if (values.explain) await explain(client, tenants[0] as string);
-    for (const query of QUERIES) {
+    for (const query of values["usage-only"] ? [] : QUERIES) {
       const result = await measure(client, query, tenants);
       ratios.push(result.pairedRatio);
       console.log(
@@ -105,10 +111,13 @@ async function main(): Promise<void> {
     console.log(
       `\nset_config('app.tenant_id') round trip (once per transaction): median ${us(context)}`,
     );
-    console.log(
-      `overall median ratio (RLS / explicit): ${median(ratios).toFixed(3)} (goal <= 1.05)`,
-    );
+    if (ratios.length > 0) {
+      console.log(
+        `overall median ratio (RLS / explicit): ${median(ratios).toFixed(3)} (goal <= 1.05)`,
+      );
+    }
     await client.end();
+    await usageOverhead(appUrl.toString(), url, tenants);
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     for (const role of ["app", "audit", "owner"])
@@ -177,6 +186,74 @@ async function measure(client: pg.Client, query: Query, tenants: readonly string
     ratio: median(rls) / median(explicit),
     pairedRatio: median(paired),
   };
+}
+
+/**
+ * withTenant with a usage recorder vs without, on one pool (one connection), alternating
+ * which goes first, a random tenant each time; the recorder flushes every second. Twice: the
+ * default recorder, and one that does not set application_name.
+ */
+async function usageOverhead(
+  url: string,
+  adminUrl: string,
+  tenants: readonly string[],
+): Promise<void> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const flushPool = new pg.Pool({ connectionString: url, max: 1 });
+  for (const p of [pool, flushPool]) p.on("error", () => undefined);
+  const sql = QUERIES[1]!.rls; // latest 20 orders: a typical short read
+  console.log(`\nusage recording: withTenant + "latest 20 orders", ${ITERATIONS} pairs each`);
+  for (const [label, attributeConnections] of [
+    ["counters + application_name (default)", true],
+    ["counters only (attributeConnections: false)", false],
+  ] as const) {
+    const usage = createUsageRecorder({
+      pool: flushPool,
+      flushEveryMs: 1000,
+      attributeConnections,
+    });
+    const time = async (recorded: boolean, tenant: string) => {
+      const start = process.hrtime.bigint();
+      await withTenant(pool, tenant, (c) => c.query(sql), recorded ? { usage } : {});
+      return Number(process.hrtime.bigint() - start) / 1000;
+    };
+    const plain: number[] = [];
+    const recorded: number[] = [];
+    const paired: number[] = [];
+    for (let i = 0; i < ITERATIONS + 200; i++) {
+      const tenant = tenants[Math.floor(Math.random() * tenants.length)] as string;
+      let a: number;
+      let b: number;
+      if (i % 2 === 0) {
+        a = await time(true, tenant);
+        b = await time(false, tenant);
+      } else {
+        b = await time(false, tenant);
+        a = await time(true, tenant);
+      }
+      if (i < 200) continue;
+      recorded.push(a);
+      plain.push(b);
+      paired.push(a / b);
+    }
+    await usage.stop();
+    console.log(
+      `  ${label}: plain median ${us(median(plain))}, recorded ${us(median(recorded))}; ` +
+        `ratio of medians ${(median(recorded) / median(plain)).toFixed(3)}, ` +
+        `median of paired ratios ${median(paired).toFixed(3)} (goal <= 1.03)`,
+    );
+  }
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  const { rows } = await admin.query<{ n: string }>(
+    "SELECT coalesce(sum(statements), 0)::text AS n FROM tenancy.usage_flush",
+  );
+  await admin.end();
+  await pool.end();
+  await flushPool.end();
+  console.log(
+    `  statements recorded and flushed: ${rows[0]?.n} (expected ${2 * (ITERATIONS + 200)})`,
+  );
 }
 
 /** Prints EXPLAIN ANALYZE of both variants of every query for one tenant. */

@@ -27,9 +27,10 @@ export interface WithTenantOptions {
    */
   readonly statementTimeoutMs?: number;
   /**
-   * Records what `fn` runs for this tenant (statements, their time, rows) and sets the
-   * connection's `application_name` to `tenancy:<tenantId>` for the transaction, so the
-   * control plane can attribute the connection. See db/usage/usageRecorder.ts.
+   * Records what `fn` runs for this tenant (statements, their time, rows) and, unless the
+   * recorder was created with `attributeConnections: false`, sets the connection's
+   * `application_name` to `tenancy:<tenantId>` for the transaction, so the control plane can
+   * attribute the connection. See db/usage/usageRecorder.ts.
    */
   readonly usage?: UsageRecorder;
 }
@@ -79,7 +80,7 @@ export async function withTenant<T>(
       sql += `, pg_catalog.set_config('statement_timeout', $${settings.length + 1}, true)`;
       settings.push(`${timeout}ms`);
     }
-    if (usage) {
+    if (usage?.attributeConnections) {
       sql += `, pg_catalog.set_config('application_name', $${settings.length + 1}, true)`;
       settings.push(`${TENANT_APPLICATION_NAME_PREFIX}${tenantId}`);
     }

@@ -1,0 +1,112 @@
+/** The tenant context library's usage recording, against a real bootstrapped database. */
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { protectDatabase } from "../../db/protect.ts";
+import { withTenant } from "../../db/tenantContext.ts";
+import { createUsageRecorder } from "../../db/usage/usageRecorder.ts";
+import { bootstrapped, createAsOwner, uuid, withAdmin, type Bootstrapped } from "./fixtures.ts";
+import { useTestDatabase } from "../support/postgres.ts";
+
+const db = useTestDatabase();
+let setup: Bootstrapped;
+
+beforeAll(async () => {
+  setup = await bootstrapped(db.current);
+  await createAsOwner(
+    db.current,
+    setup.roles.owner,
+    "CREATE TABLE notes (tenant_id uuid NOT NULL DEFAULT tenancy.current_tenant_id(), body text NOT NULL)",
+  );
+  await withAdmin(db.current, (c) => protectDatabase(c));
+});
+afterAll(async () => {
+  await setup?.close();
+});
+
+describe("usage recording in withTenant", () => {
+  it("names the connection after the tenant for the transaction only, unless told not to", async () => {
+    const tenant = uuid();
+    const usage = createUsageRecorder({ pool: setup.appPool, flushEveryMs: 0 });
+    const quiet = createUsageRecorder({
+      pool: setup.appPool,
+      flushEveryMs: 0,
+      attributeConnections: false,
+    });
+    const name = (client: pg.PoolClient) =>
+      client
+        .query<{ n: string }>("SELECT current_setting('application_name') AS n")
+        .then((r) => r.rows[0]!.n);
+    expect(await withTenant(setup.appPool, tenant, name, { usage })).toBe(`tenancy:${tenant}`);
+    expect(await withTenant(setup.appPool, tenant, name, { usage: quiet })).not.toMatch(
+      /^tenancy:/,
+    );
+    expect(await withTenant(setup.appPool, tenant, name)).not.toMatch(/^tenancy:/);
+  });
+
+  it("counts statements, rows read and written, also across a flush in the middle of a transaction", async () => {
+    const tenant = uuid();
+    const usage = createUsageRecorder({ pool: setup.appPool, flushEveryMs: 0 });
+    await withTenant(
+      setup.appPool,
+      tenant,
+      async (client) => {
+        await client.query("INSERT INTO notes (body) SELECT 'n' || g FROM generate_series(1, 4) g");
+        await usage.flush();
+        await client.query("SELECT body FROM notes");
+        await client.query("UPDATE notes SET body = body || '!' WHERE body IN ('n1', 'n2')");
+      },
+      { usage },
+    );
+    await usage.flush();
+    const { rows } = await withAdmin(db.current, (c) =>
+      c.query<{ s: string; r: string; w: string; t: string }>(
+        `SELECT sum(statements)::text AS s, sum(rows_read)::text AS r, sum(rows_written)::text AS w,
+                sum(transactions)::text AS t
+           FROM tenancy.usage_flush WHERE tenant_id = $1`,
+        [tenant],
+      ),
+    );
+    expect(rows[0]).toEqual({ s: "3", r: "4", w: "6", t: "1" });
+  });
+
+  it("refuses a tenant id that is not a uuid before connecting", async () => {
+    const usage = createUsageRecorder({ pool: setup.appPool, flushEveryMs: 0 });
+    let connected = false;
+    const pool = { connect: () => ((connected = true), setup.appPool.connect()) };
+    await expect(withTenant(pool, "acme", async () => 1, { usage })).rejects.toThrow(/not a uuid/);
+    expect(connected).toBe(false);
+  });
+
+  it("keeps the counters when a flush fails, and writes them with the next", async () => {
+    const tenant = uuid();
+    const broken = new pg.Pool({
+      connectionString: db.current.url.replace(/\/[^/]*$/, "/nowhere"),
+    });
+    broken.on("error", () => undefined);
+    const usage = createUsageRecorder({ pool: broken, flushEveryMs: 0 });
+    usage.countApiCall(tenant, 5);
+    await expect(usage.flush()).rejects.toThrow();
+    usage.countApiCall(tenant, 2);
+    expect(usage.pending().get(tenant)?.apiCalls).toBe(7);
+    await broken.end();
+  });
+
+  it("cannot be read by the application role, nor forged as another role", async () => {
+    const client = await setup.appPool.connect();
+    try {
+      await expect(client.query("SELECT * FROM tenancy.usage_flush")).rejects.toThrow(
+        /permission denied/,
+      );
+      await expect(
+        client.query(
+          `INSERT INTO tenancy.usage_flush (tenant_id, flushed_by, statements, statement_us, rows_read,
+             rows_written, transactions, api_calls, peak_concurrency)
+           VALUES ($1, 'postgres', 1, 1, 1, 1, 1, 1, 1)`,
+          [uuid()],
+        ),
+      ).rejects.toThrow(/permission denied/);
+    } finally {
+      client.release();
+    }
+  });
+});
