@@ -11,14 +11,12 @@ import { parseArgs } from "node:util";
 import { diffFleet } from "../fleet/fleetDiff.ts";
 import { diffJson, diffMarkdown, type DiffSides } from "../fleet/diffReport.ts";
 import {
-  checkoutCommit,
   GitInputError,
   repoRoot,
   resolveCommit,
   uncommittedChanges,
-  type Checkout,
 } from "../fleet/gitCheckout.ts";
-import { planSide } from "../fleet/planSide.ts";
+import { planBothSides } from "../fleet/planSides.ts";
 import type { PlanWorkerResult } from "../fleet/planWorker.ts";
 import { DEFAULT_CATALOG_DIR } from "./catalogCommands.ts";
 import { UsageError, type CliIo } from "./io.ts";
@@ -53,7 +51,6 @@ export async function diffCommand(
     throw new UsageError(`--target must be one of ${TARGETS.join(", ")}`);
   }
   const cwd = options.cwd ?? process.cwd();
-  const checkouts: Checkout[] = [];
   try {
     const root = await repoRoot(cwd);
     const catalogDir = relative(root, resolve(cwd, values.catalog));
@@ -70,40 +67,36 @@ export async function diffCommand(
         );
       }
     }
-    const base = await checkoutCommit(root, baseCommit);
-    checkouts.push(base);
-    let headDir = root;
-    if (headCommit) {
-      const head = await checkoutCommit(root, headCommit);
-      checkouts.push(head);
-      headDir = head.dir;
-    }
-    const [basePlan, headPlan] = await Promise.all([
-      planSide({ root: base.dir, catalogDir, target: values.target, exact: values.exact }),
-      planSide({ root: headDir, catalogDir, target: values.target, exact: values.exact }),
-    ]);
+    const sides = await planBothSides({
+      root,
+      baseCommit,
+      headCommit,
+      catalogDir,
+      target: values.target,
+      exact: values.exact,
+    });
+    const basePlan = sides.base.plan;
+    const headPlan = sides.head.plan;
     if (!headPlan.ok) {
-      reportInvalid(io, `head (${values.head ?? "working tree"})`, headPlan, headDir);
+      reportInvalid(io, `head (${values.head ?? "working tree"})`, headPlan, sides.head.dir);
       return 1;
     }
     if (!basePlan.ok) {
-      reportInvalid(io, `base (${values.base})`, basePlan, base.dir);
+      reportInvalid(io, `base (${values.base})`, basePlan, sides.base.dir);
       return 1;
     }
     const diff = diffFleet(basePlan, headPlan);
-    const sides: DiffSides = {
+    const described: DiffSides = {
       base: { ref: values.base, commit: baseCommit },
       head: { ref: values.head ?? null, commit: headCommit },
       target: values.target,
     };
-    if (values["json-out"]) {
-      await writeFile(
-        resolve(cwd, values["json-out"]),
-        JSON.stringify(diffJson(diff, sides), null, 2) + "\n",
-      );
-    }
-    if (values.json) io.stdout(JSON.stringify(diffJson(diff, sides), null, 2) + "\n");
-    else io.stdout(diffMarkdown(diff, sides));
+    const json =
+      values.json || values["json-out"]
+        ? JSON.stringify(diffJson(diff, described), null, 2) + "\n"
+        : "";
+    if (values["json-out"]) await writeFile(resolve(cwd, values["json-out"]), json);
+    io.stdout(values.json ? json : diffMarkdown(diff, described));
     return 0;
   } catch (error) {
     if (error instanceof GitInputError) {
@@ -111,8 +104,6 @@ export async function diffCommand(
       return 1;
     }
     throw error;
-  } finally {
-    for (const checkout of checkouts) await checkout.remove();
   }
 }
 

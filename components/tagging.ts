@@ -5,21 +5,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-/** Tag keys every resource of a tenant stack carries. */
-export const REQUIRED_TAG_KEYS = ["tenant", "tier", "cost-center", "managed-by"] as const;
+import { COST_CENTER_LABEL, MANAGED_BY_LABEL, TENANT_LABEL, TIER_LABEL } from "./tagKeys.ts";
 
-export const TENANT_LABEL = "tenancy.io/tenant";
-export const TIER_LABEL = "tenancy.io/tier";
-export const COST_CENTER_LABEL = "tenancy.io/cost-center";
-export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
-
-/** Label keys every Kubernetes object of a tenant stack carries. */
-export const REQUIRED_LABEL_KEYS = [
-  TENANT_LABEL,
-  TIER_LABEL,
+export {
   COST_CENTER_LABEL,
   MANAGED_BY_LABEL,
-] as const;
+  REQUIRED_LABEL_KEYS,
+  REQUIRED_TAG_KEYS,
+  TENANT_LABEL,
+  TIER_LABEL,
+} from "./tagKeys.ts";
 
 const TAG_TO_LABEL: Readonly<Record<string, string>> = {
   tenant: TENANT_LABEL,

@@ -1,7 +1,7 @@
 /** The tenants a change affects, by meaning: `tenancy diff`'s affected set, for `up --changed`. */
 import { diffFleet } from "./fleetDiff.ts";
-import { checkoutCommit, resolveCommit } from "./gitCheckout.ts";
-import { planSide } from "./planSide.ts";
+import { resolveCommit } from "./gitCheckout.ts";
+import { planBothSides } from "./planSides.ts";
 
 export interface AffectedResult {
   readonly ok: boolean;
@@ -11,41 +11,40 @@ export interface AffectedResult {
   readonly diagnostics: readonly string[];
 }
 
+/** Affected tenants between `baseRef` and the working tree of `root`. */
 export async function affectedTenants(
   root: string,
   baseRef: string,
   catalogDir: string,
   target: string,
 ): Promise<AffectedResult> {
-  const commit = await resolveCommit(root, baseRef);
-  const base = await checkoutCommit(root, commit);
-  try {
-    const [basePlan, headPlan] = await Promise.all([
-      planSide({ root: base.dir, catalogDir, target }),
-      planSide({ root, catalogDir, target }),
-    ]);
-    if (!headPlan.ok)
-      return { ok: false, slugs: new Set(), errors: [], diagnostics: headPlan.diagnostics };
-    if (!basePlan.ok) {
-      return {
-        ok: false,
-        slugs: new Set(),
-        errors: [],
-        diagnostics: basePlan.diagnostics.map(
-          (d) => `base ${baseRef}: ${d.replaceAll(`${base.dir}/`, "")}`,
-        ),
-      };
-    }
-    const diff = diffFleet(basePlan, headPlan);
+  const baseCommit = await resolveCommit(root, baseRef);
+  const { base, head } = await planBothSides({
+    root,
+    baseCommit,
+    headCommit: null,
+    catalogDir,
+    target,
+  });
+  if (!head.plan.ok)
+    return { ok: false, slugs: new Set(), errors: [], diagnostics: head.plan.diagnostics };
+  if (!base.plan.ok) {
     return {
-      ok: true,
-      slugs: new Set(diff.tenants.filter((t) => t.status !== "error").map((t) => t.slug)),
-      errors: diff.tenants
-        .filter((t) => t.status === "error")
-        .map((t) => `${t.slug}: ${t.error ?? "failed"}`),
-      diagnostics: [],
+      ok: false,
+      slugs: new Set(),
+      errors: [],
+      diagnostics: base.plan.diagnostics.map(
+        (d) => `base ${baseRef}: ${d.replaceAll(`${base.dir}/`, "")}`,
+      ),
     };
-  } finally {
-    await base.remove();
   }
+  const diff = diffFleet(base.plan, head.plan);
+  return {
+    ok: true,
+    slugs: new Set(diff.tenants.filter((t) => t.status !== "error").map((t) => t.slug)),
+    errors: diff.tenants
+      .filter((t) => t.status === "error")
+      .map((t) => `${t.slug}: ${t.error ?? "failed"}`),
+    diagnostics: [],
+  };
 }

@@ -2,7 +2,7 @@
  * What every rule looks at: a resource's type, name, URN and input properties, whether it
  * comes from the policy engine (`ResourceValidationArgs` / `PolicyResource`) or a test.
  */
-import { TENANT_LABEL } from "../components/tagging.ts";
+import { TENANT_LABEL } from "../components/tagKeys.ts";
 
 export interface Subject {
   readonly type: string;

@@ -3,7 +3,7 @@
  * egress, no rules) and a ResourceQuota limiting CPU and memory.
  */
 import { tenantNamespaceName } from "../../components/naming.ts";
-import { TENANT_LABEL } from "../../components/tagging.ts";
+import { TENANT_LABEL } from "../../components/tagKeys.ts";
 import { labelsOf, record, type Subject } from "../subject.ts";
 
 const NAMESPACE = "kubernetes:core/v1:Namespace";

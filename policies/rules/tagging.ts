@@ -2,7 +2,7 @@
  * Every taggable AWS resource carries the system tags, every Kubernetes object the system
  * labels; in a tenant stack they name that tenant.
  */
-import { REQUIRED_LABEL_KEYS, REQUIRED_TAG_KEYS, TENANT_LABEL } from "../../components/tagging.ts";
+import { REQUIRED_LABEL_KEYS, REQUIRED_TAG_KEYS, TENANT_LABEL } from "../../components/tagKeys.ts";
 import { isKubernetes, labelsOf, tagsOf, tenantOfSubject, type Subject } from "../subject.ts";
 
 /**
