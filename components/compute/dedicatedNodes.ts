@@ -3,7 +3,7 @@
  * nodes are labelled and tainted `tenancy.io/tenant=<slug>:NoSchedule`, so other pods are
  * never scheduled there, and the tenant's pods select them.
  */
-import * as aws from "@pulumi/aws";
+import { awsSdk } from "../awsSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 import { TENANT_LABEL } from "../tagging.ts";
 
@@ -45,6 +45,7 @@ export class DedicatedNodes extends pulumi.ComponentResource {
     super("tenancy:compute:DedicatedNodes", name, {}, opts);
     const isolation = nodeIsolationFor(args.slug);
     const scaling = args.scaling ?? { minSize: 1, desiredSize: 2, maxSize: 4 };
+    const aws = awsSdk();
     const group = new aws.eks.NodeGroup(
       `${name}-group`,
       {

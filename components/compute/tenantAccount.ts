@@ -2,7 +2,7 @@
  * `tenancy:compute:TenantAccount` — an AWS account of the tenant's own in the organization,
  * with a deployment role the platform assumes to deploy into it.
  */
-import * as aws from "@pulumi/aws";
+import { awsSdk } from "../awsSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface TenantAccountArgs {
@@ -35,6 +35,7 @@ export class TenantAccount extends pulumi.ComponentResource {
   constructor(name: string, args: TenantAccountArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:compute:TenantAccount", name, {}, opts);
     const roleName = args.deploymentRoleName ?? "TenancyDeployment";
+    const aws = awsSdk();
     const account = new aws.organizations.Account(
       `${name}-account`,
       {

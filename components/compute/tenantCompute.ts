@@ -8,7 +8,7 @@
  * - `dedicated-nodes`: the same on a {@link DedicatedNodes} group tainted for the tenant.
  * - `account`: a {@link TenantAccount}; the role is trusted by that account.
  */
-import * as aws from "@pulumi/aws";
+import { awsSdk } from "../awsSdk.ts";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ComputeMode } from "../../catalog/index.ts";
@@ -259,6 +259,7 @@ function namespaceWorkloads(
   const rules = pulumi
     .all([cluster.securityGroupId, cluster.vpcCidr])
     .apply(([sg, cidr]) => workloadSecurityGroupRules(sg, cidr));
+  const aws = awsSdk();
   const podGroup = new aws.ec2.SecurityGroup(
     `${name}-pods-sg`,
     {

@@ -3,7 +3,7 @@
  * one Kubernetes service account through the cluster's OIDC provider (IRSA), or by the
  * tenant's own AWS account (compute `account`). Policies are attached by the other layers.
  */
-import * as aws from "@pulumi/aws";
+import { awsSdk } from "../awsSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 import { tenantIamPath, tenantRoleName } from "../naming.ts";
 
@@ -99,6 +99,7 @@ export class WorkloadRole extends pulumi.ComponentResource {
 
   constructor(name: string, args: WorkloadRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:compute:WorkloadRole", name, {}, opts);
+    const aws = awsSdk();
     const role = new aws.iam.Role(
       `${name}-role`,
       {

@@ -5,7 +5,7 @@
  * (`rds.force_ssl=1`), deletion protection, backups and a final snapshot. The platform's
  * shared server and every tenant's dedicated server are one.
  */
-import * as aws from "@pulumi/aws";
+import { awsSdk } from "../awsSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface PostgresServerArgs {
@@ -100,6 +100,7 @@ export class PostgresServer extends pulumi.ComponentResource {
     super("tenancy:database:PostgresServer", name, {}, opts);
     const settings = instanceSettings(args);
     const kmsKeyArn = pulumi.output(args.kmsKeyArn);
+    const aws = awsSdk();
     const subnetGroup = new aws.rds.SubnetGroup(
       `${name}-subnets`,
       { name: settings.identifier, subnetIds: args.subnetIds, description: args.description },

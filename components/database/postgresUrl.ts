@@ -1,5 +1,5 @@
 /** Admin connection URLs, built from a credentials document (as RDS stores it in Secrets Manager). */
-import * as aws from "@pulumi/aws";
+import { awsSdk } from "../awsSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface PostgresEndpoint {
@@ -44,6 +44,7 @@ export function adminUrlFromSecret(
   endpoint: pulumi.Input<PostgresEndpoint>,
   opts: pulumi.InvokeOutputOptions,
 ): pulumi.Output<string> {
+  const aws = awsSdk();
   const secret = aws.secretsmanager.getSecretVersionOutput({ secretId: secretArn }, opts);
   return pulumi.secret(
     pulumi

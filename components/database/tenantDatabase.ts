@@ -9,7 +9,7 @@
  * The objects inside PostgreSQL come from the injected {@link InDatabaseProvisioner}. On
  * `aws` the tenant role's password is kept in Secrets Manager, never in the routing record.
  */
-import * as aws from "@pulumi/aws";
+import { awsSdk } from "../awsSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 import {
   assertNever,
@@ -118,6 +118,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
     );
     let secretRef: pulumi.Output<string | undefined> = pulumi.output(undefined);
     if (args.target === "aws" && hasOwnRole(args.mode)) {
+      const aws = awsSdk();
       const secret = new aws.secretsmanager.Secret(
         `${name}-credentials`,
         {

@@ -3,7 +3,7 @@
  * immutable `custom:tenant` attribute and belongs to its tenant's group, so tokens carry the
  * tenant claim. Deletion protection on, MFA available, strong passwords.
  */
-import * as aws from "@pulumi/aws";
+import { awsSdk } from "../awsSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface SharedUserPoolArgs {
@@ -40,6 +40,7 @@ export class SharedUserPool extends pulumi.ComponentResource {
 
   constructor(name: string, args: SharedUserPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:identity:SharedUserPool", name, {}, opts);
+    const aws = awsSdk();
     const pool = new aws.cognito.UserPool(
       `${name}-pool`,
       {

@@ -3,7 +3,7 @@
  * shared user pool (the group name is the tenant claim), and for `federated` tenants their
  * own OIDC or SAML identity provider in that pool.
  */
-import * as aws from "@pulumi/aws";
+import { awsSdk } from "../awsSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 import type { Federation, IdentityMode } from "../../catalog/index.ts";
 import { assertNever } from "../../contract/index.ts";
@@ -54,6 +54,7 @@ export class TenantIdentity extends pulumi.ComponentResource {
 
   constructor(name: string, args: TenantIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:identity:TenantIdentity", name, {}, opts);
+    const aws = awsSdk();
     const group = new aws.cognito.UserGroup(
       `${name}-group`,
       {

@@ -1,5 +1,6 @@
 /** `tenancy:security:EncryptionKey` — a customer-managed KMS key with rotation and an alias. */
-import * as aws from "@pulumi/aws";
+import type * as Aws from "@pulumi/aws";
+import { awsSdk } from "../awsSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface EncryptionKeyArgs {
@@ -15,7 +16,7 @@ export interface EncryptionKeyArgs {
 }
 
 /** Settings of the key: rotation on, the longest recovery window, symmetric encryption. */
-export function keySettings(args: EncryptionKeyArgs): aws.kms.KeyArgs {
+export function keySettings(args: EncryptionKeyArgs): Aws.kms.KeyArgs {
   const deletionWindowInDays = args.deletionWindowInDays ?? 30;
   if (deletionWindowInDays < 7 || deletionWindowInDays > 30) {
     throw new Error(`deletionWindowInDays must be between 7 and 30, got ${deletionWindowInDays}`);
@@ -37,6 +38,7 @@ export class EncryptionKey extends pulumi.ComponentResource {
 
   constructor(name: string, args: EncryptionKeyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:security:EncryptionKey", name, {}, opts);
+    const aws = awsSdk();
     const key = new aws.kms.Key(`${name}-key`, keySettings(args), { parent: this });
     const alias = new aws.kms.Alias(
       `${name}-alias`,

@@ -3,7 +3,7 @@
  * key, versioned, owner-enforced (ACLs disabled), TLS-only, with lifecycle rules. Used for
  * the platform's shared bucket and for tenant buckets alike.
  */
-import * as aws from "@pulumi/aws";
+import { awsSdk } from "../awsSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface LifecycleSettings {
@@ -112,6 +112,7 @@ export class SecureBucket extends pulumi.ComponentResource {
   constructor(name: string, args: SecureBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:storage:SecureBucket", name, {}, opts);
     const partition = args.partition ?? "aws";
+    const aws = awsSdk();
     const bucket = new aws.s3.Bucket(
       `${name}-bucket`,
       { bucket: args.bucketName, forceDestroy: false, objectLockEnabled: false },

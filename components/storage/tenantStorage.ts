@@ -6,7 +6,7 @@
  * - `bucket` (bridge, or silo with the tenant's own key): a {@link SecureBucket} of its own and
  *   an IAM policy allowing only that bucket.
  */
-import * as aws from "@pulumi/aws";
+import { awsSdk } from "../awsSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 import type { StorageMode } from "../../catalog/index.ts";
 import { assertNever } from "../../contract/index.ts";
@@ -163,6 +163,7 @@ export class TenantStorage extends pulumi.ComponentResource {
       default:
         assertNever(args.mode, "storage mode");
     }
+    const aws = awsSdk();
     const policy = new aws.iam.Policy(
       `${name}-access`,
       {

@@ -3,7 +3,7 @@
  * the outputs tenant stacks read (see components/platform/platformOutputs.ts). The VPC and the
  * EKS cluster exist already and are referenced by id.
  */
-import * as aws from "@pulumi/aws";
+import { awsSdk } from "../../components/awsSdk.ts";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { NamespaceQuotas } from "../../components/compute/isolatedNamespace.ts";
@@ -44,6 +44,7 @@ export function platformProgram(inputs: PlatformProgramInputs): Promise<Record<s
     taggingTransformation(platformTags(inputs.costCenter ?? "platform")),
   );
   const partition = partitionOf(inputs.region);
+  const aws = awsSdk();
   const awsProvider = new aws.Provider(`aws-${inputs.region}`, { region: inputs.region });
   const cluster = aws.eks.getClusterOutput({ name: inputs.clusterName }, { provider: awsProvider });
   const kubeconfig = pulumi

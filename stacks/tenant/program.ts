@@ -2,7 +2,7 @@
  * The tenant stack program (`tenant-<slug>`), as a function of explicit inputs so that the
  * Pulumi engine (via ./config.ts) and the offline planner (mock runtime) run the same code.
  */
-import * as aws from "@pulumi/aws";
+import { awsSdk } from "../../components/awsSdk.ts";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { platformStackFor, type ResolvedTenant, type Target } from "../../contract/index.ts";
@@ -52,6 +52,7 @@ export async function tenantProgram(inputs: TenantProgramInputs): Promise<Record
     const stackName = inputs.platformStack ?? platformStackFor(tenant.region);
     const reference = new pulumi.StackReference(stackName);
     const platform = reference.outputs.apply((outputs) => parsePlatformOutputs(outputs, stackName));
+    const aws = awsSdk();
     const awsProvider = new aws.Provider(`aws-${tenant.region}`, { region: tenant.region });
     const cluster = new k8s.Provider(`cluster-${tenant.region}`, {
       kubeconfig: platform.kubeconfig,
