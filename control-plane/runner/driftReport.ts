@@ -3,7 +3,9 @@
  * events of a refresh. Each refreshed resource's recorded outputs (`old`) are compared with
  * what its provider read (`new`), property by property; a resource its provider no longer
  * finds is `deleted`. Observed status that no configuration sets (Kubernetes `status` and
- * object bookkeeping such as `metadata.resourceVersion`) is not drift and is left out.
+ * object bookkeeping such as `metadata.resourceVersion`) is not drift and is left out, nor is
+ * the Kubernetes provider's own copy of the object's inputs (`__inputs`, which repeats the
+ * same change).
  */
 import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation/index.js";
 
@@ -40,7 +42,7 @@ const OBSERVED: readonly { readonly types: RegExp; readonly paths: RegExp }[] = 
   {
     types: /^kubernetes:/,
     paths:
-      /^(status(\.|$)|metadata\.(resourceVersion|managedFields|generation|uid|creationTimestamp)(\.|\[|$))/,
+      /^(status(\.|$)|__inputs(\.|\[|$)|metadata\.(resourceVersion|managedFields|generation|uid|creationTimestamp)(\.|\[|$))/,
   },
   // A dynamic provider's serialized code: the same source can serialize differently.
   { types: /^pulumi-nodejs:dynamic/, paths: /^__provider$/ },

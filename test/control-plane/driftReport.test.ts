@@ -54,11 +54,13 @@ describe("drift report", () => {
           spec: { hard: { "limits.cpu": "2" } },
           status: { used: { cpu: "0" } },
           metadata: { resourceVersion: "10", labels: { tier: "pro" } },
+          __inputs: { spec: { hard: { "limits.cpu": "2" } } },
         },
         {
           spec: { hard: { "limits.cpu": "8" } },
           status: { used: { cpu: "1" } },
           metadata: { resourceVersion: "11", labels: {} },
+          __inputs: { spec: { hard: { "limits.cpu": "8" } } },
         },
       ),
       ...refreshOf(

@@ -1,0 +1,97 @@
+/**
+ * Drift of the compute layer against a real Kubernetes API server (local target): a refresh
+ * of a freshly deployed namespace tenant reports nothing (observed status and bookkeeping are
+ * not drift); a ResourceQuota changed out of band is named with the changed quantity, a
+ * RoleBinding deleted out of band is reported deleted. (Putting the quota back with `up` is not
+ * shown here: the field now belongs to another field manager, and server-side apply refuses
+ * the change as a conflict.)
+ */
+import pg from "pg";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { resolveTenant, tenantFileSchema, type ResolvedTenant } from "../../catalog/index.ts";
+import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
+import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
+import { bootstrapDatabase } from "../../db/bootstrap.ts";
+import { exampleTiers } from "../support/controlPlane.ts";
+import { testEngine } from "../support/engine.ts";
+import { describeWithCluster, kubeClient, testCluster, type KubeClient } from "../support/kube.ts";
+import { useTestDatabase } from "../support/postgres.ts";
+
+const db = useTestDatabase();
+
+describeWithCluster("compute drift on a real API server (local target)", () => {
+  let admin: KubeClient;
+  let runner: TenantStackRunner;
+  let tenant: ResolvedTenant;
+  const NS = "/api/v1/namespaces/tenant-kube-drift";
+  const QUOTA = `${NS}/resourcequotas/tenancy-quota`;
+  const BINDING =
+    "/apis/rbac.authorization.k8s.io/v1/namespaces/tenant-kube-drift/rolebindings/tenancy-deployer";
+
+  beforeAll(async () => {
+    const cluster = await testCluster();
+    admin = kubeClient(cluster);
+    const { url, rolePrefix, name } = db.current;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await bootstrapDatabase(client, { rolePrefix });
+    await client.end();
+    tenant = resolveTenant(
+      tenantFileSchema.parse({
+        slug: "kube-drift",
+        name: "Drift",
+        tier: "pro",
+        quotas: { cpu: "1", memory: "1Gi" },
+      }),
+      await exampleTiers(),
+    );
+    runner = new TenantStackRunner({
+      engine: await testEngine(),
+      configFor: localStackConfig({
+        adminUrl: url,
+        rolePrefix,
+        databasePrefix: `${name}_db`,
+        kubeconfig: cluster.kubeconfig,
+      }),
+      lockBackoffMs: 200,
+    });
+    await runner.up(tenant);
+  }, 900_000);
+
+  afterAll(async () => {
+    await runner?.destroy(tenant.slug).catch(() => undefined);
+  }, 600_000);
+
+  it("reports nothing right after a deployment, then exactly what was changed out of band", async () => {
+    const clean = await runner.refresh(tenant);
+    expect(clean.drifted).toEqual([]);
+    expect(clean.resources).toBeGreaterThan(5); // the namespace's objects and the database's
+
+    const quota = (await admin.get(QUOTA)).body as {
+      spec: { hard: Record<string, string> };
+    };
+    quota.spec.hard["limits.cpu"] = "3";
+    expect((await admin.call("PUT", QUOTA, quota)).status).toBe(200);
+    expect((await admin.call("DELETE", BINDING)).status).toBe(200);
+
+    const drift = await runner.refresh(tenant);
+    expect(
+      drift.drifted.map(({ type, name, drift, properties }) => ({ type, name, drift, properties })),
+    ).toEqual(
+      [
+        {
+          type: "kubernetes:core/v1:ResourceQuota",
+          name: expect.any(String) as string,
+          drift: "changed",
+          properties: [{ path: 'spec.hard["limits.cpu"]', state: "1", live: "3" }],
+        },
+        {
+          type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+          name: expect.any(String) as string,
+          drift: "deleted",
+          properties: [],
+        },
+      ].sort((a, b) => a.type.localeCompare(b.type)),
+    );
+  }, 900_000);
+});
