@@ -39,6 +39,7 @@ export async function openLocalControlPlane(
     return undefined;
   }
   const databases: LocalDatabases = await localDatabases();
+  if (databases.note) io.stderr(`${databases.note}\n`);
   const { token, notice: tokenNotice } = await operatorToken(join(STATE_DIR, "state"));
   const engine = { stateDir: join(STATE_DIR, "state") };
   let building = false;

