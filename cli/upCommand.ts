@@ -14,7 +14,7 @@ import {
   type ResolvedTenant,
 } from "../catalog/index.ts";
 import { tryTenantLock } from "../control-plane/jobs/tenantLock.ts";
-import { localDatabases, STATE_DIR } from "../control-plane/localDefaults.ts";
+import { localDatabases, localKubernetes, STATE_DIR } from "../control-plane/localDefaults.ts";
 import {
   engineSettings,
   PROJECT_DIR,
@@ -214,6 +214,10 @@ export async function upCommand(argv: readonly string[], io: CliIo): Promise<num
       );
     }
     const databases = await localDatabases();
+    // The same cluster as `serve` and `preview`: without it a rollout would delete the compute
+    // layer of every namespace tenant the service deployed.
+    const kube = await localKubernetes();
+    if (kube.note) io.stderr(`${kube.note}\n`);
     const controlPool = new pg.Pool({ connectionString: databases.controlUrl, max: parallel + 2 });
     controlPool.on("error", () => undefined);
     const controller = new AbortController();
@@ -229,7 +233,14 @@ export async function upCommand(argv: readonly string[], io: CliIo): Promise<num
       const engine = await engineSettings({ stateDir: join(STATE_DIR, "state") });
       const report = await runUp(
         tenants,
-        { engine, local: { adminUrl: databases.sharedUrl }, controlPool },
+        {
+          engine,
+          local: {
+            adminUrl: databases.sharedUrl,
+            ...(kube.cluster ? { kubeconfig: kube.cluster.kubeconfig } : {}),
+          },
+          controlPool,
+        },
         {
           waves,
           parallel,
@@ -245,6 +256,7 @@ export async function upCommand(argv: readonly string[], io: CliIo): Promise<num
     } finally {
       process.off("SIGINT", onSignal);
       await controlPool.end();
+      await kube.close();
       await databases.embedded?.stop();
     }
   } catch (error) {
