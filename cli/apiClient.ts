@@ -9,6 +9,8 @@ import { STATE_DIR } from "../control-plane/localDefaults.ts";
 
 export interface ApiClient {
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** The server-sent events of `path` (an operation's events), until the server ends them. */
+  events(path: string): AsyncIterable<{ type: string; data: unknown }>;
 }
 
 export class ApiProblem extends Error {
@@ -53,6 +55,32 @@ export async function apiClient(url: string | undefined): Promise<ApiClient> {
         );
       }
       return payload as T;
+    },
+    async *events(path: string) {
+      const response = await fetch(`${base}${path}`, {
+        headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" },
+      }).catch((error: Error) => {
+        throw new Error(`cannot reach the control plane at ${base}: ${error.message}`);
+      });
+      if (!response.ok || !response.body) {
+        throw new ApiProblem(response.status, "error", `cannot follow ${path}`);
+      }
+      const decoder = new TextDecoder();
+      let buffer = "";
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const type = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (type && data !== undefined) yield { type, data: JSON.parse(data) as unknown };
+        }
+      }
     },
   };
 }

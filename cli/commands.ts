@@ -189,6 +189,25 @@ options:
 `,
     run: async (argv, io) => (await import("./retryCommand.ts")).retryCommand(argv, io),
   },
+  move: {
+    summary: "move <slug> --to <tier|mode>         move a tenant's data online",
+    needsArguments: true,
+    usage: `usage: tenancy move <slug> --to <tier|pool|schema> [--grace 24h] [--no-wait] [--url URL]
+
+Moves a tenant's data to another tier (or database mode, as an override of its tier) through
+the running control plane (a move operation), one line per step until it ends. The tenant
+keeps working; its writes pause for the write fence only. A placement it is in already moves
+nothing and says so.
+
+options:
+  --to T        a tier name, or a database mode (pool, schema)
+  --grace D     how long the old placement stays read-only before its purge: 24h, 30m, 0
+                (default: 24h)
+  --no-wait     start the move and return
+  --url URL     the control plane (default: TENANCY_API_URL or http://127.0.0.1:8080)
+`,
+    run: async (argv, io) => (await import("./moveCommand.ts")).moveCommand(argv, io),
+  },
   refresh: {
     summary: "refresh <slug>                       refresh a tenant's stack; print its drift",
     needsArguments: true,

@@ -16,6 +16,8 @@ import { buildApp } from "./http/app.ts";
 import type { AuthOptions } from "./http/auth.ts";
 import { createMetrics } from "./http/metrics.ts";
 import { createExecutor } from "./jobs/executor.ts";
+import { createMover } from "./jobs/moveOperation.ts";
+import { createPurgeQueue, schedulePurge, startPurgeWorker } from "./jobs/movePurges.ts";
 import { createProvisioner } from "./jobs/provisioner.ts";
 import { readyJobCount, startQueue } from "./jobs/queue.ts";
 import { startWorker, type Worker } from "./jobs/worker.ts";
@@ -66,6 +68,8 @@ export interface ControlPlaneOptions {
         /** Where namespace quotas are read; without it no quota usage is collected. */
         readonly kube?: KubeAccess;
       };
+  /** Rows per copy batch of a tenant move. @default 5000 */
+  readonly moveBatchSize?: number;
 }
 
 export interface ControlPlane {
@@ -90,10 +94,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await shared.end();
   }
   // The pooled tenants' tables: the tenant migration set on the shared schema, protected.
+  const tenantMigrations = await loadMigrationDirectory(DEFAULT_MIGRATIONS_DIR);
   const migrated = await migrateSchemas({
     url: options.sharedDatabaseUrl,
     schemas: ["app"],
-    migrations: await loadMigrationDirectory(DEFAULT_MIGRATIONS_DIR),
+    migrations: tenantMigrations,
     ...(options.rolePrefix ? { rolePrefix: options.rolePrefix } : {}),
   });
   if (migrated.failed > 0) throw new Error("migrating the shared tenant schema failed");
@@ -105,6 +110,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       ? { retryDelaySeconds: options.retryDelaySeconds }
       : {}),
   });
+  await createPurgeQueue(boss);
   const metrics = createMetrics(() => readyJobCount(pool));
   registerUsageMetrics(metrics.registry, pool, options.usageTopN);
   const driver = createTenantDatabaseDriver({
@@ -116,7 +122,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     driver,
     ...(options.runner ? { runner: options.runner } : {}),
   });
-  const executor = createExecutor({ pool, provisioner, listener: metrics.listener });
+  const database = {
+    adminUrl: options.sharedDatabaseUrl,
+    migrations: tenantMigrations,
+    ...(options.rolePrefix ? { rolePrefix: options.rolePrefix } : {}),
+    ...(options.databasePrefix ? { databasePrefix: options.databasePrefix } : {}),
+  };
+  const mover = createMover({
+    database,
+    provisioner,
+    ...(options.runner ? { runner: options.runner } : {}),
+    ...(options.moveBatchSize ? { batchSize: options.moveBatchSize } : {}),
+    schedulePurge: (slug, operationId, at) => schedulePurge(boss, slug, operationId, at),
+  });
+  const executor = createExecutor({ pool, provisioner, mover, listener: metrics.listener });
   const service = createTenantService({
     pool,
     boss,
@@ -128,7 +147,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       : {}),
   });
   let worker: Worker | undefined;
+  let purgeWorker: string | undefined;
   if ((options.concurrency ?? 4) > 0) {
+    purgeWorker = await startPurgeWorker({ boss, pool, database });
     worker = await startWorker({
       boss,
       pool,
@@ -171,6 +192,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       await app?.close();
       await usageJob?.stop();
       await worker?.stop();
+      if (purgeWorker) await boss.offWork({ id: purgeWorker });
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
       await pool.end();
     },

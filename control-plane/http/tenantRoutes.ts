@@ -27,7 +27,7 @@ import {
 
 export interface TenantRoutesDeps {
   readonly pool: pg.Pool;
-  readonly service: Pick<TenantService, "signup" | "change" | "offboard" | "refresh">;
+  readonly service: Pick<TenantService, "signup" | "change" | "move" | "offboard" | "refresh">;
 }
 
 const slugParams = z.object({ slug: z.string().max(64) });
@@ -61,6 +61,13 @@ export const tenantPatchSchema = z.strictObject({
   overrides: layerOverridesSchema.optional(),
   lifecycle: z.enum(["active", "suspended"]).optional(),
   quotas: quotasSchema.optional(),
+  moveGrace: z
+    .string()
+    .max(20)
+    .optional()
+    .describe(
+      "When the change moves data: how long the old placement stays read-only before its purge (24h, 30m, 0). Default 24h.",
+    ),
 });
 
 export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
@@ -186,7 +193,8 @@ export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
       "/v1/tenants/:slug",
       {
         schema: {
-          summary: "Change quotas, lifecycle or tier",
+          summary:
+            "Change quotas, lifecycle or tier; a database placement change starts a `move` operation",
           params: slugParams,
           body: tenantPatchSchema,
           response: { 202: acceptedView },
@@ -216,6 +224,45 @@ export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
         if (!requireAccess(request, reply)) return reply;
         const result = await deps.service.refresh(request.params.slug);
         if (result.replayed) reply.header("idempotent-replayed", "true");
+        return reply.status(202).send({
+          tenant: toTenantView(result.tenant),
+          operation: toOperationView(result.operation),
+        });
+      },
+    );
+
+    app.post(
+      "/v1/tenants/:slug/move",
+      {
+        schema: {
+          summary:
+            "Move a tenant's data to a tier or a database mode (a `move` operation; nothing to move: 200 saying so)",
+          params: slugParams,
+          body: z.strictObject({
+            to: z.string().min(1).max(64).describe("A tier name, or a database mode (override)"),
+            grace: tenantPatchSchema.shape.moveGrace,
+          }),
+          response: {
+            202: acceptedView,
+            200: z.object({ tenant: tenantView, operation: z.null(), message: z.string() }),
+          },
+        },
+      },
+      async (request, reply) => {
+        if (!requireAccess(request, reply)) return reply;
+        const result = await deps.service.move(
+          request.params.slug,
+          request.body.to,
+          request.body.grace,
+        );
+        if (result.operation === undefined) {
+          return reply.status(200).send({
+            tenant: toTenantView(result.tenant),
+            operation: null,
+            message: result.message,
+          });
+        }
+        reply.header("location", `/v1/operations/${result.operation.id}`);
         return reply.status(202).send({
           tenant: toTenantView(result.tenant),
           operation: toOperationView(result.operation),

@@ -21,7 +21,9 @@ import {
   type Queryable,
 } from "../store/store.ts";
 import { describeFailure, failureWatcher } from "./failure.ts";
+import { MoveRolledBack, type Mover } from "./moveOperation.ts";
 import type { Provisioner } from "./provisioner.ts";
+import type { MoveInput } from "../service/movePlan.ts";
 import { TenantLockLost, tryTenantLock, type TenantLock } from "./tenantLock.ts";
 
 export type ExecuteOutcome =
@@ -46,6 +48,8 @@ export interface ExecutorDeps {
   readonly pool: pg.Pool;
   readonly provisioner: Provisioner;
   readonly listener?: OperationListener;
+  /** Runs `move` operations (tenant data between placements). */
+  readonly mover?: Pick<Mover, "run">;
   /** Attempts before a retryable engine error fails the operation. @default 5 */
   readonly maxAttempts?: number;
 }
@@ -98,7 +102,12 @@ export function createExecutor(deps: ExecutorDeps) {
       return "cancelled";
     }
     const resolved = tenant.resolved;
-    if (provisioner.engineAvailability(resolved) === "building") {
+    const move = operation.kind === "move" ? (operation.input as MoveInput) : undefined;
+    // A move needs the engine when its source or its target has a stack.
+    const availability = [resolved, ...(move ? [move.resolved] : [])].map((r) =>
+      provisioner.engineAvailability(r),
+    );
+    if (availability.includes("building")) {
       // Waiting uses no attempt: the operation runs when the engine is there.
       if (operation.state === "queued") {
         await atomically(db, async () => {
@@ -140,8 +149,35 @@ export function createExecutor(deps: ExecutorDeps) {
       },
     };
     try {
-      if (resumed) await lock.fence(provisioner.recover(resolved));
-      if (operation.kind === "offboard") {
+      if (resumed) {
+        await lock.fence(provisioner.recover(resolved));
+        if (move) await lock.fence(provisioner.recover(move.resolved));
+      }
+      if (move) {
+        if (!deps.mover) throw new Error("this control plane cannot move tenant data (no mover)");
+        if (tenant.state !== "moving") await updateTenant(db, tenant.slug, { state: "moving" });
+        const outcome = await lock.fence(
+          deps.mover.run(operation, tenant, {
+            event: record,
+            observer,
+            onSwitched: async (input) => {
+              await pending;
+              lock.assertHeld();
+              await updateTenant(db, tenant.slug, { spec: input.spec, resolved: input.resolved });
+            },
+          }),
+        );
+        await pending;
+        lock.assertHeld();
+        await atomically(db, async () => {
+          await updateTenant(db, tenant.slug, {
+            state: "active",
+            routing: outcome.routing,
+            lastError: null,
+          });
+          await finish(db, operation.id, { routing: outcome.routing, move: outcome.result });
+        });
+      } else if (operation.kind === "offboard") {
         const { report } = await lock.fence(provisioner.remove(resolved, observer));
         await pending;
         lock.assertHeld();
@@ -195,6 +231,23 @@ export function createExecutor(deps: ExecutorDeps) {
           await appendEvent(db, operation.id, "requeued", { reason: error.reason });
         });
         throw new RetryLater(error.reason);
+      }
+      if (error instanceof MoveRolledBack) {
+        // The tenant is back (or still) on its source, active, with the reason.
+        await atomically(db, async () => {
+          await setOperationState(db, operation.id, "failed", { error: error.message });
+          await updateTenant(db, tenant.slug, { state: "active", lastError: error.message });
+          await appendEvent(db, operation.id, "failed", {
+            reason: error.message,
+            rolledBack: true,
+          });
+        });
+        listener?.finished?.(
+          { ...operation, state: "failed" },
+          "failed",
+          (Date.now() - started) / 1000,
+        );
+        return "failed";
       }
       const failed = failure.first;
       const reason = failed

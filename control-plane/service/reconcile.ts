@@ -1,6 +1,6 @@
 /**
  * Catalog and service agree: `reconcile` brings every catalog tenant to its declared state
- * through the same operations the API uses (signup, update, offboard), and `exportTenants`
+ * through the same operations the API uses (signup, update, move, offboard), and `exportTenants`
  * writes API-created tenants as catalog files so they can join the catalog in git.
  */
 import { writeFile } from "node:fs/promises";
@@ -13,7 +13,7 @@ import { listTenants } from "../store/store.ts";
 import { DomainError } from "./domainErrors.ts";
 import { stableJson, type TenantService } from "./tenantService.ts";
 
-export type ReconcileAction = "signup" | "update" | "offboard" | "unchanged" | "refused";
+export type ReconcileAction = "signup" | "update" | "move" | "offboard" | "unchanged" | "refused";
 
 export interface ReconcileStep {
   readonly slug: string;
@@ -66,7 +66,12 @@ export async function reconcile(
           lifecycle: spec.lifecycle === "suspended" ? "suspended" : "active",
           quotas: spec.quotas ?? {},
         });
-        step = { slug: spec.slug, action: "update", operationId: operation.id };
+        // A tier (or database override) change across placements is a move of the data.
+        step = {
+          slug: spec.slug,
+          action: operation.kind === "move" ? "move" : "update",
+          operationId: operation.id,
+        };
       } else {
         step = { slug: spec.slug, action: "unchanged" };
       }

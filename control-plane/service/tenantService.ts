@@ -14,6 +14,7 @@ import {
   type TenantFile,
   type TiersFile,
 } from "../../catalog/index.ts";
+import { MODES, type DatabaseMode } from "../../contract/index.ts";
 import { OFFBOARDING_REASON, type Executor } from "../jobs/executor.ts";
 import type { Provisioner } from "../jobs/provisioner.ts";
 import { enqueueOperation } from "../jobs/queue.ts";
@@ -37,6 +38,7 @@ import {
   type Queryable,
 } from "../store/store.ts";
 import { DomainError, type FieldError } from "./domainErrors.ts";
+import { graceOf, plannedMove, sameMove, type MoveInput } from "./movePlan.ts";
 import { inTransaction } from "./transaction.ts";
 
 export interface TenantServiceDeps {
@@ -100,7 +102,7 @@ export function createTenantService(deps: TenantServiceDeps) {
     // Inline operations (fully pooled tenants) still get a job: a delayed, low-priority
     // safety net should the process die before running them.
     await enqueueOperation(boss, tx, operation.id, {
-      fallback: deps.provisioner.isInline(tenant.resolved),
+      fallback: kind !== "move" && deps.provisioner.isInline(tenant.resolved),
       ...(deps.fallbackDelaySeconds !== undefined
         ? { fallbackDelaySeconds: deps.fallbackDelaySeconds }
         : {}),
@@ -110,6 +112,7 @@ export function createTenantService(deps: TenantServiceDeps) {
 
   /** Runs a pooled signup in the request path; the queued job is the fallback on failure. */
   async function runInline(accepted: Accepted): Promise<Accepted> {
+    if (accepted.operation.kind === "move") return accepted; // long work: always a worker's
     if (!deps.provisioner.isInline(accepted.tenant.resolved)) return accepted;
     await deps.executor.execute(accepted.operation.id).catch(() => undefined);
     return {
@@ -127,20 +130,10 @@ export function createTenantService(deps: TenantServiceDeps) {
     if (patch.lifecycle !== undefined) next.lifecycle = patch.lifecycle;
     if (patch.quotas !== undefined) next.quotas = { ...tenant.spec.quotas, ...patch.quotas };
     const { spec, resolved } = validateSpec(next, deps.tiers());
-    for (const layer of ["database", "storage"] as const) {
-      if (resolved.layers[layer] !== tenant.resolved.layers[layer]) {
-        throw new DomainError(
-          "unsupported",
-          "data-move-unsupported",
-          `moving ${layer} from "${tenant.resolved.layers[layer]}" to "${resolved.layers[layer]}" needs a data move, ` +
-            "which this version does not perform yet; the tenant is unchanged",
-        );
-      }
-    }
     return { spec, resolved };
   }
 
-  return {
+  const service = {
     /** What `change` would do, without doing it: the tenant's resolved spec before and after. */
     async previewChange(
       slug: string,
@@ -199,8 +192,11 @@ export function createTenantService(deps: TenantServiceDeps) {
             `tenant "${tenant.slug}" is being offboarded; only its offboarding can be retried`,
           );
         }
-        if (tenant.state === "failed" && failed.kind !== "refresh")
-          await updateTenant(tx, tenant.slug, { state: "updating" });
+        if (tenant.state === "failed" && failed.kind !== "refresh") {
+          await updateTenant(tx, tenant.slug, {
+            state: failed.kind === "move" ? "moving" : "updating",
+          });
+        }
         const current = (await getTenant(tx, tenant.slug))!;
         const operation = await createOperation(tx, current, failed.kind, {
           ...(failed.input as object),
@@ -269,8 +265,9 @@ export function createTenantService(deps: TenantServiceDeps) {
     },
 
     /**
-     * Quota, lifecycle and tier changes. A change that would move data (database or
-     * storage placement) is refused until data moves are supported.
+     * Quota, lifecycle and tier changes. A change of the database placement is a `move`
+     * operation (db/moves/): the tenant keeps its spec until the move switches, and is
+     * `moving` meanwhile; other changes wait with 409 `tenant-moving`.
      */
     async change(slug: string, patch: TenantPatch): Promise<Accepted> {
       const accepted = await inTransaction(pool, async (tx) => {
@@ -286,6 +283,37 @@ export function createTenantService(deps: TenantServiceDeps) {
           );
         }
         const { spec, resolved } = plannedChange(tenant, patch);
+        const open = await openOperations(tx, slug);
+        const moving = open.find((op) => op.kind === "move");
+        if (moving) {
+          // Asking again for the same move is the same move (a double click, a re-run reconcile).
+          if (sameMove(moving.input, resolved)) return { tenant, operation: moving };
+          throw new DomainError(
+            "conflict",
+            MOVING_REASON,
+            `tenant "${slug}" is moving to tier ${String((moving.input as MoveInput).to.tier)} (operation ${moving.id}); change it when the move is done`,
+          );
+        }
+        const move = plannedMove(tenant.resolved, resolved);
+        if (move) {
+          if (tenant.state === "suspended" || resolved.lifecycle === "suspended") {
+            throw new DomainError(
+              "conflict",
+              "tenant-suspended",
+              `tenant "${slug}" is suspended: resume it before moving its data`,
+            );
+          }
+          const input: MoveInput = { ...move, spec, resolved, graceMs: graceOf(patch.moveGrace) };
+          // Moving at once when nothing else is open; otherwise when the move starts running.
+          if (open.length === 0) await updateTenant(tx, slug, { state: "moving" });
+          const current = (await getTenant(tx, slug))!;
+          return { tenant: current, operation: await createOperation(tx, current, "move", input) };
+        }
+        if (patch.moveGrace !== undefined) {
+          throw new DomainError("invalid", "invalid-grace", "the grace period is not valid", [
+            { path: "moveGrace", message: "only a change that moves data has a grace period" },
+          ]);
+        }
         await updateTenant(tx, slug, {
           spec,
           resolved,
@@ -329,6 +357,50 @@ export function createTenantService(deps: TenantServiceDeps) {
       });
     },
 
+    /**
+     * Moves a tenant's data to tier `to`, or to database mode `to` (an override of its tier):
+     * the same `move` operation as a PATCH. A target the tenant is in already moves nothing
+     * and says so (`operation` undefined).
+     */
+    async move(
+      slug: string,
+      to: string,
+      grace?: string,
+    ): Promise<Accepted | { tenant: TenantRecord; operation?: undefined; message: string }> {
+      const tenant = await getTenant(pool, slug);
+      if (!tenant || tenant.state === "deleted") {
+        throw new DomainError("not-found", "tenant-not-found", `tenant "${slug}" not found`);
+      }
+      const tiers = deps.tiers();
+      const modes: readonly string[] = MODES.database;
+      let patch: TenantPatch;
+      if (to in tiers.tiers) patch = { tier: to };
+      else if (modes.includes(to)) {
+        patch = {
+          overrides: { ...tenant.spec.overrides, database: to as DatabaseMode },
+        };
+      } else {
+        throw new DomainError("invalid", "invalid-move-target", "the move target is not valid", [
+          {
+            path: "to",
+            message: `"${to}" is neither a tier (${Object.keys(tiers.tiers).join(", ")}) nor a database mode (${modes.join(", ")})`,
+          },
+        ]);
+      }
+      const { resolved } = plannedChange(tenant, patch);
+      const open = (await openOperations(pool, slug)).find((op) => op.kind === "move");
+      if (!open && !plannedMove(tenant.resolved, resolved)) {
+        return {
+          tenant,
+          message: `tenant "${slug}" is already in database mode ${tenant.resolved.layers.database} (tier ${tenant.tier}): nothing to move`,
+        };
+      }
+      return service.change(slug, {
+        ...patch,
+        ...(grace === undefined ? {} : { moveGrace: grace }),
+      });
+    },
+
     /** Offboards: destroy dedicated infrastructure, purge pooled data, keep the proof. */
     async offboard(slug: string): Promise<Accepted> {
       const accepted = await inTransaction(pool, async (tx) => {
@@ -336,8 +408,17 @@ export function createTenantService(deps: TenantServiceDeps) {
         if (!tenant || tenant.state === "deleted") {
           throw new DomainError("not-found", "tenant-not-found", `tenant "${slug}" not found`);
         }
-        const pending = (await openOperations(tx, slug)).find((op) => op.kind === "offboard");
+        const open = await openOperations(tx, slug);
+        const pending = open.find((op) => op.kind === "offboard");
         if (pending) return { tenant, operation: pending };
+        const moving = open.find((op) => op.kind === "move");
+        if (moving || tenant.state === "moving") {
+          throw new DomainError(
+            "conflict",
+            MOVING_REASON,
+            `tenant "${slug}" is moving its data${moving ? ` (operation ${moving.id})` : ""}; offboard it when the move is done`,
+          );
+        }
         // From here on only the offboarding (and its retries) may run for this tenant.
         await cancelQueuedChanges(tx, slug, OFFBOARDING_REASON);
         await updateTenant(tx, slug, { state: "offboarding" });
@@ -347,6 +428,7 @@ export function createTenantService(deps: TenantServiceDeps) {
       return runInline(accepted);
     },
   };
+  return service;
 }
 
 export type TenantService = ReturnType<typeof createTenantService>;
@@ -373,7 +455,12 @@ export interface TenantPatch {
   readonly overrides?: TenantFile["overrides"];
   readonly lifecycle?: TenantFile["lifecycle"];
   readonly quotas?: TenantFile["quotas"];
+  /** Grace period of the old placement when the change moves data (`24h`, `0`). @default 24h */
+  readonly moveGrace?: string;
 }
+
+/** Reason of the changes refused while a tenant's data moves. */
+export const MOVING_REASON = "tenant-moving";
 
 /** JSON with sorted keys, so equal bodies hash equally whatever their key order. */
 export function stableJson(value: unknown): string {

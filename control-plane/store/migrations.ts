@@ -150,6 +150,19 @@ const MIGRATIONS: readonly { readonly id: number; readonly sql: string }[] = [
         CHECK (kind IN ('signup', 'update', 'offboard', 'refresh'));
     `,
   },
+  {
+    // Tier moves with data: a `move` operation, and the `moving` state of its tenant.
+    id: 6,
+    sql: `
+      ALTER TABLE control_plane.operations DROP CONSTRAINT operations_kind_check;
+      ALTER TABLE control_plane.operations ADD CONSTRAINT operations_kind_check
+        CHECK (kind IN ('signup', 'update', 'move', 'offboard', 'refresh'));
+      ALTER TABLE control_plane.tenants DROP CONSTRAINT tenants_state_check;
+      ALTER TABLE control_plane.tenants ADD CONSTRAINT tenants_state_check
+        CHECK (state IN ('provisioning', 'active', 'updating', 'suspended', 'moving',
+                         'offboarding', 'failed', 'deleted'));
+    `,
+  },
 ];
 
 export async function migrateControlPlane(pool: pg.Pool): Promise<number[]> {

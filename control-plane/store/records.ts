@@ -7,13 +7,15 @@ export const TENANT_STATES = [
   "active",
   "updating",
   "suspended",
+  /** Its data is being moved to another placement (a `move` operation runs). */
+  "moving",
   "offboarding",
   "failed",
   "deleted",
 ] as const;
 export type TenantState = (typeof TENANT_STATES)[number];
 
-export const OPERATION_KINDS = ["signup", "update", "offboard", "refresh"] as const;
+export const OPERATION_KINDS = ["signup", "update", "move", "offboard", "refresh"] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 export const OPERATION_STATES = [
   "queued",

@@ -7,10 +7,14 @@ import { TENANT_STATES, type TenantState } from "./records.ts";
 
 export const TENANT_TRANSITIONS: Readonly<Record<TenantState, readonly TenantState[]>> = {
   provisioning: ["provisioning", "active", "suspended", "failed", "offboarding"],
-  active: ["active", "updating", "suspended", "offboarding"],
-  updating: ["updating", "active", "suspended", "failed", "offboarding"],
+  active: ["active", "updating", "moving", "suspended", "offboarding"],
+  updating: ["updating", "moving", "active", "suspended", "failed", "offboarding"],
   suspended: ["suspended", "updating", "active", "offboarding"],
-  failed: ["failed", "updating", "active", "suspended", "offboarding"],
+  // A move ends on its target (active), back on its source (active, with the reason), or
+  // failed after its switch; nothing else happens to the tenant meanwhile (the service
+  // refuses changes and offboarding with `tenant-moving`).
+  moving: ["moving", "active", "failed"],
+  failed: ["failed", "updating", "moving", "active", "suspended", "offboarding"],
   // A failed offboarding stays offboarding (with its error) and is retried, never undone.
   offboarding: ["offboarding", "deleted"],
   deleted: [],

@@ -1,5 +1,6 @@
 /** The tenant database driver: one API, a placement per mode. */
 import { assertNever } from "../../contract/modes.ts";
+import { provisionMoveTarget } from "../moves/movePlacements.ts";
 import { purgeTenant } from "../purge.ts";
 import { driverContext } from "./driverContext.ts";
 import { createDedicatedTenant } from "./dedicatedDriver.ts";
@@ -27,6 +28,9 @@ export function createTenantDatabaseDriver(options: DriverOptions): TenantDataba
   return {
     async create(input) {
       const spec = parseTenantDatabaseSpec(input);
+      // The tenant is elsewhere and a move here is recorded: provision the move's target.
+      const forMove = await provisionMoveTarget(context, spec);
+      if (forMove) return forMove;
       switch (spec.mode) {
         case "pool":
           return createPooledTenant(context, spec);

@@ -3,17 +3,24 @@
  * schema), provisioning the target without touching the registry (the registry changes
  * only at the switch), and retiring the source: purge with proof, then the guard triggers.
  */
+import pg from "pg";
 import { assertNever } from "../../contract/modes.ts";
 import type { DriverContext } from "../drivers/driverContext.ts";
-import { generatePassword } from "../drivers/driverContext.ts";
+import { generatePassword, routingFor } from "../drivers/driverContext.ts";
 import { migrateNewSchema } from "../drivers/migrateNewSchema.ts";
 import { createSchemaPlacement } from "../drivers/schemaDriver.ts";
-import type { TenantQuotas } from "../drivers/types.ts";
+import type { ProvisionResult, TenantDatabaseSpec, TenantQuotas } from "../drivers/types.ts";
 import { purgeTenant, type PurgePart, type PurgeReport } from "../purge.ts";
-import type { DatabaseMode } from "../registry.ts";
-import { inTransaction, lockTenantDdl, type Queryable } from "../transaction.ts";
+import { findTenant, type DatabaseMode } from "../registry.ts";
+import {
+  inTransaction,
+  lockTenantDdl,
+  withClient,
+  withPooledClient,
+  type Queryable,
+} from "../transaction.ts";
 import { TenantMoveError } from "./moveErrors.ts";
-import type { Placement } from "./moveState.ts";
+import { ensureMoveObjects, readMove, type Placement } from "./moveState.ts";
 
 /** The placement of `slug` in `mode` (pool or schema) in the control database. */
 export function placementOf(context: DriverContext, slug: string, mode: DatabaseMode): Placement {
@@ -89,5 +96,59 @@ export async function purgePlacement(
     rolePrefix: context.rolePrefix,
     databasePrefix: context.databasePrefix,
     keep,
+  });
+}
+
+/**
+ * The stack side of a move: a tenant's database resource asked for placement `spec.mode`
+ * while the registry still has the tenant elsewhere provisions the target of the move
+ * recorded for it (`prepareMove`) without touching the registry, and answers with the
+ * routing the tenant will have after the switch. Undefined when no such move is recorded.
+ */
+export async function provisionMoveTarget(
+  context: DriverContext,
+  spec: TenantDatabaseSpec,
+): Promise<ProvisionResult | undefined> {
+  // Pooled: this runs before every create, pooled signups included.
+  return withPooledClient(pg, context.adminUrl, async (client) => {
+    const row = await findTenant(client, spec.slug);
+    if (!row || row.mode === spec.mode) return undefined;
+    await ensureMoveObjects(client, context.roles.owner);
+    const move = await readMove(client, spec.slug);
+    if (!move || move.phase === "switched" || move.target.mode !== spec.mode) return undefined;
+    const { password } = await provisionTarget(
+      client,
+      context,
+      move.target,
+      spec.quotas,
+      spec.password,
+    );
+    const routing = routingFor(context, {
+      ...row,
+      mode: move.target.mode,
+      schemaName: move.target.schema,
+      roleName: move.target.role,
+      databaseName: move.target.database,
+      routingVersion: row.routingVersion + 1,
+      dbConnections: spec.quotas.dbConnections,
+      statementTimeoutMs: spec.quotas.statementTimeoutMs,
+    });
+    return { routing, ...(password === undefined ? {} : { password }) };
+  });
+}
+
+/**
+ * Whether a tenant's placement in `mode` is where the registry has it (or the tenant is not
+ * registered at all). A placement a move left — or a move's target that was rolled back — is
+ * not: its removal belongs to the move (grace period, purge with proof), never to a stack.
+ */
+export async function servesTenant(
+  adminUrl: string,
+  slug: string,
+  mode: DatabaseMode,
+): Promise<boolean> {
+  return withClient(pg, adminUrl, async (client) => {
+    const row = await findTenant(client, slug);
+    return !row || row.mode === mode;
   });
 }

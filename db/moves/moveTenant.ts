@@ -80,6 +80,11 @@ export interface MoveOptions extends DriverOptions {
   readonly fenceTimeoutMs?: number;
   /** Password for the new tenant role (moves to schema); generated when omitted. */
   readonly password?: string;
+  /**
+   * The target placement was provisioned by the caller (a tenant stack, see
+   * {@link prepareMove}): it is not provisioned again, so its role keeps its password.
+   */
+  readonly targetProvisioned?: boolean;
   /** Called (and awaited) at each step. */
   readonly onProgress?: (progress: MoveProgress) => void | Promise<void>;
 }
@@ -105,6 +110,93 @@ export interface MoveResult {
 
 export const DEFAULT_GRACE_MS = 24 * 3_600_000;
 
+interface Started {
+  readonly row: RegistryRow;
+  readonly existing: MoveRecord | undefined;
+  readonly source: Placement;
+  readonly target: Placement;
+  readonly sourceTables: MoveTable[];
+  readonly plan: (targetSchema: string) => Promise<MoveTable[]>;
+}
+
+/**
+ * The checks every start (or resume) of a move makes, before anything is created: the tenant
+ * exists, no other move, not already there, and every source table can be moved.
+ */
+async function startOrResume(
+  client: pg.Client,
+  options: Pick<MoveOptions, "slug" | "to"> & DriverOptions,
+): Promise<Started> {
+  const context = driverContext(options);
+  await ensureMoveObjects(client, context.roles.owner);
+  const row = await findTenant(client, options.slug);
+  if (!row) throw new TenantMoveError(`tenant ${options.slug} is not registered`, "not-found");
+  const existing = await readMove(client, options.slug);
+  const target = placementOf(context, options.slug, options.to);
+  if (existing?.phase === "switched") {
+    throw new TenantMoveError(
+      `tenant ${options.slug} was moved to ${existing.target.mode}; its old placement is in its grace period until ${existing.purgeAfter?.toISOString() ?? "?"} (purge it first)`,
+      "previous-move-in-grace",
+    );
+  }
+  if (existing && existing.target.mode !== options.to) {
+    throw new TenantMoveError(
+      `a move of tenant ${options.slug} to ${existing.target.mode} is in progress; abort it first`,
+      "move-in-progress",
+    );
+  }
+  if (!existing && row.mode === options.to) {
+    throw new TenantMoveError(
+      `tenant ${options.slug} is already in database mode ${row.mode}: nothing to move`,
+      "same-placement",
+    );
+  }
+  const source = existing?.source ?? placementOf(context, options.slug, row.mode);
+  const plan = (targetSchema: string) =>
+    planMoveTables(client, options.slug, source.schema, targetSchema, source.mode !== "pool");
+  // Everything refused about the source is refused here, before the target exists.
+  const sourceTables = await plan(source.schema);
+  return { row, existing, source, target, sourceTables, plan };
+}
+
+/**
+ * Records a move without copying anything, so that the target can be provisioned by someone
+ * else first (the tenant's stack: its database resource provisions a recorded move's target,
+ * see `provisionMoveTarget`). Refuses what {@link moveTenant} refuses; idempotent.
+ */
+export async function prepareMove(
+  options: DriverOptions & Pick<MoveOptions, "slug" | "to" | "graceMs">,
+): Promise<{ resumed: boolean; tables: string[] }> {
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  return withMoverClient(options.adminUrl, options.slug, async (client) => {
+    const { row, existing, source, target, sourceTables } = await startOrResume(client, options);
+    if (!existing) {
+      await insertMove(client, { tenantId: row.id, slug: row.slug, source, target, graceMs });
+    }
+    return {
+      resumed: existing !== undefined,
+      tables: sourceTables.map((t) => t.source.display),
+    };
+  });
+}
+
+/** Where a tenant is (registry mode) and its move, if one is recorded. */
+export async function moveStatus(
+  options: DriverOptions & { readonly slug: string },
+): Promise<{ mode: DatabaseMode | undefined; move: MoveRecord | undefined }> {
+  const context = driverContext(options);
+  const client = new pg.Client({ connectionString: options.adminUrl });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    await ensureMoveObjects(client, context.roles.owner);
+    const row = await findTenant(client, options.slug);
+    return { mode: row?.mode, move: await readMove(client, options.slug) };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Runs (or resumes) a move; see the module comment. */
 export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
   const context = driverContext(options);
@@ -115,46 +207,18 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
   const report = async (step: MoveStep, message: string, detail?: Record<string, unknown>) =>
     options.onProgress?.({ step, slug: options.slug, message, ...(detail ? { detail } : {}) });
   return withMoverClient(options.adminUrl, options.slug, async (client) => {
-    await ensureMoveObjects(client, context.roles.owner);
-    const row = await findTenant(client, options.slug);
-    if (!row) throw new TenantMoveError(`tenant ${options.slug} is not registered`, "not-found");
-    const existing = await readMove(client, options.slug);
-    const target = placementOf(context, options.slug, options.to);
-    if (existing?.phase === "switched") {
-      throw new TenantMoveError(
-        `tenant ${options.slug} was moved to ${existing.target.mode}; its old placement is in its grace period until ${existing.purgeAfter?.toISOString() ?? "?"} (purge it first)`,
-        "previous-move-in-grace",
-      );
-    }
-    if (existing && existing.target.mode !== options.to) {
-      throw new TenantMoveError(
-        `a move of tenant ${options.slug} to ${existing.target.mode} is in progress; abort it first`,
-        "move-in-progress",
-      );
-    }
-    if (!existing && row.mode === options.to) {
-      throw new TenantMoveError(
-        `tenant ${options.slug} is already in database mode ${row.mode}: nothing to move`,
-        "same-placement",
-      );
-    }
-    const source = existing?.source ?? placementOf(context, options.slug, row.mode);
-    const plan = (targetSchema: string) =>
-      planMoveTables(client, options.slug, source.schema, targetSchema, source.mode !== "pool");
-    // Everything refused about the source is refused here, before the target exists.
-    const sourceTables = await plan(source.schema);
+    const { row, existing, source, target, sourceTables, plan } = await startOrResume(
+      client,
+      options,
+    );
     await report("prepare", `moving ${options.slug} from ${source.mode} to ${target.mode}`, {
       resumed: existing !== undefined,
       tables: sourceTables.map((t) => t.source.display),
     });
 
-    const { password } = await provisionTarget(
-      client,
-      context,
-      target,
-      quotasOf(row),
-      options.password,
-    );
+    const { password } = options.targetProvisioned
+      ? { password: undefined }
+      : await provisionTarget(client, context, target, quotasOf(row), options.password);
     const tables = await plan(target.schema);
     await report("provision", `target ${target.mode} (${target.schema}) ready`);
     if (!existing) {
@@ -415,7 +479,8 @@ function quotasOf(row: RegistryRow): { dbConnections: number; statementTimeoutMs
 
 /**
  * The mover's connection: superuser, `session_replication_role = replica` (no foreign-key
- * or user triggers on the target while it converges), application_name
+ * or user triggers on the target while it converges), a dead-client check every second,
+ * application_name
  * `tenancy-move:<slug>`, and the per-tenant move lock (one mover per tenant).
  */
 async function withMoverClient<T>(
@@ -433,6 +498,11 @@ async function withMoverClient<T>(
   });
   try {
     await client.query("SET session_replication_role = replica");
+    // A mover killed while its session waits (e.g. for a lock inside the write fence) is
+    // noticed within a second, so its fence dies with it instead of outliving it (PG 14+).
+    await client.query(
+      "SELECT set_config('client_connection_check_interval', '1000', false) WHERE current_setting('server_version_num')::int >= 140000",
+    );
     const { rows } = await client.query<{ locked: boolean }>(
       "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext('tenancy.move'), pg_catalog.hashtext($1)) AS locked",
       [slug],

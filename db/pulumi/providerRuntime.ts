@@ -12,6 +12,7 @@ import {
   DEFAULT_SHARED_SCHEMA,
 } from "../identifiers.ts";
 import { loadMigrationDirectory } from "../migrations/migrationSet.ts";
+import { servesTenant } from "../moves/movePlacements.ts";
 import type { PurgeReport } from "../purge.ts";
 
 /** Resolved inputs of a TenantDatabase (what the engine passes the provider). */
@@ -210,8 +211,14 @@ export async function readTenantDatabase(
   };
 }
 
-/** Offboards the tenant (purge with proof); throws when anything remains. */
-export async function deleteTenantDatabase(olds: TenantDatabaseOutputs): Promise<PurgeReport> {
+/**
+ * Offboards the tenant (purge with proof); throws when anything remains. A placement the
+ * tenant was moved away from (or a rolled-back move's target) is left to the move: undefined.
+ */
+export async function deleteTenantDatabase(
+  olds: TenantDatabaseOutputs,
+): Promise<PurgeReport | undefined> {
+  if (!(await servesTenant(olds.adminUrl, olds.slug, olds.mode))) return undefined;
   const driver = await driverFor(olds);
   return driver.delete({ slug: olds.slug, tenantId: olds.tenantId });
 }

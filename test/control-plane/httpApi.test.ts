@@ -221,16 +221,72 @@ describe("changes", () => {
     expect(body.tenant.state).toBe("active");
   });
 
-  it("a tier change that moves data is refused clearly and changes nothing", async () => {
+  it("a move this version cannot make (to a dedicated database) is refused clearly and changes nothing", async () => {
     const response = await plane.request("/v1/tenants/osprey", {
       method: "PATCH",
-      json: { tier: "pro" },
+      json: { tier: "pro", overrides: { database: "dedicated" } },
     });
     const problem = await expectProblem(response, 409, "data-move-unsupported");
     expect((problem as unknown as { detail: string }).detail).toContain(
-      'moving database from "pool" to "schema"',
+      'moving database from "pool" to "dedicated" is not supported yet',
     );
-    const tenant = (await (await plane.request("/v1/tenants/osprey")).json()) as { tier: string };
+    const tenant = (await (await plane.request("/v1/tenants/osprey")).json()) as {
+      tier: string;
+      state: string;
+    };
+    expect([tenant.tier, tenant.state]).toEqual(["free", "active"]);
+  });
+
+  it.each([
+    ["a grace period that is not a duration", { tier: "pro", moveGrace: "soon" }, "invalid-grace"],
+    [
+      "a grace period on a change that moves nothing",
+      { name: "O", moveGrace: "1h" },
+      "invalid-grace",
+    ],
+  ])("refuses %s (422)", async (_, body, reason) => {
+    const response = await plane.request("/v1/tenants/osprey", { method: "PATCH", json: body });
+    await expectProblem(response, 422, reason);
+  });
+
+  it("POST /move: an unknown target is a 422 naming tiers and modes; the placement it is in moves nothing", async () => {
+    const unknown = await plane.request("/v1/tenants/osprey/move", {
+      method: "POST",
+      json: { to: "platinum" },
+    });
+    const problem = (await expectProblem(unknown, 422, "invalid-move-target")) as unknown as {
+      errors: { path: string; message: string }[];
+    };
+    expect(problem.errors[0]?.message).toContain(
+      '"platinum" is neither a tier (free, pro, enterprise)',
+    );
+    const same = await plane.request("/v1/tenants/osprey/move", {
+      method: "POST",
+      json: { to: "free" },
+    });
+    expect(same.status).toBe(200);
+    const body = (await same.json()) as { operation: null; message: string };
+    expect(body).toMatchObject({ operation: null });
+    expect(body.message).toContain("already in database mode pool (tier free): nothing to move");
+    // A database mode the tier does not allow as an override is a 422 from the catalog rules.
+    const mode = await plane.request("/v1/tenants/osprey/move", {
+      method: "POST",
+      json: { to: "schema" },
+    });
+    await expectProblem(mode, 422, "invalid-tenant");
+  });
+
+  it("a suspended tenant is not moved (409), and nothing changes", async () => {
+    await plane.request("/v1/tenants", {
+      method: "POST",
+      json: { slug: "sleepy", name: "Sleepy", tier: "free", lifecycle: "suspended" },
+    });
+    const response = await plane.request("/v1/tenants/sleepy", {
+      method: "PATCH",
+      json: { tier: "pro" },
+    });
+    await expectProblem(response, 409, "tenant-suspended");
+    const tenant = (await (await plane.request("/v1/tenants/sleepy")).json()) as { tier: string };
     expect(tenant.tier).toBe("free");
   });
 });

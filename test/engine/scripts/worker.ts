@@ -30,5 +30,6 @@ await startControlPlane({
   concurrency: 1,
   http: false,
   retryDelaySeconds: 1,
+  ...(env.WORKER_MOVE_BATCH ? { moveBatchSize: Number(env.WORKER_MOVE_BATCH) } : {}),
 });
 process.stdout.write("worker ready\n");
