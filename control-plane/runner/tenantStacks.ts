@@ -61,6 +61,13 @@ export interface UpResult {
   readonly changes: Readonly<Record<string, number>>;
 }
 
+/** A resource of a stack's state: its URN, type token and parent's URN. */
+export interface StateResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly parent?: string;
+}
+
 export class TenantStackRunner {
   private readonly mutex = new KeyedMutex();
 
@@ -176,6 +183,27 @@ export class TenantStackRunner {
     if (!stack) throw new StackOperationError("not-found", stackName, "stack does not exist");
     try {
       return routingOutput(stackName, outputValues(await stack.outputs()));
+    } catch (error) {
+      throw toStackError(stackName, error);
+    }
+  }
+
+  /**
+   * The resources recorded in the stack's state, as `pulumi stack export` lists them (the stack
+   * itself and providers included): what the engine actually created.
+   */
+  async stateResources(slug: string): Promise<StateResource[]> {
+    const stackName = stackNameOf(slug);
+    const stack = await this.existing(stackName);
+    if (!stack) throw new StackOperationError("not-found", stackName, "stack does not exist");
+    try {
+      const exported: { deployment?: { resources?: StateResource[] } } = await stack.exportStack();
+      const resources = exported.deployment?.resources;
+      return (resources ?? []).map(({ urn, type, parent }) => ({
+        urn,
+        type,
+        ...(parent ? { parent } : {}),
+      }));
     } catch (error) {
       throw toStackError(stackName, error);
     }

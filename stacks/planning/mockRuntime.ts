@@ -23,6 +23,11 @@ export interface CollectedResource extends DeclaredResource {
   /** Top-level input keys whose value is (or contains) a secret. */
   readonly secretInputs: readonly string[];
   readonly id: string;
+  /**
+   * The resource's URN as the engine forms it (see {@link urnOf}), when the run was asked for
+   * them ({@link MockRunOptions.urns}).
+   */
+  readonly urn?: string;
 }
 
 export interface InvokeCall {
@@ -38,6 +43,8 @@ export interface MockRunOptions extends PlannedStateOptions {
    * per resource, which dominates planning time). @default true
    */
   readonly fast?: boolean;
+  /** Report every resource's URN, as the engine forms it. @default false */
+  readonly urns?: boolean;
 }
 
 export interface MockRunResult {
@@ -127,7 +134,15 @@ async function runExclusive(
       await pulumi.runtime.disconnect();
     }
     if (failure) throw failure.error;
-    const resources = declared.map(({ type, name, parent }) => {
+    const qualifiedTypes = new Map<pulumi.Resource, string>();
+    const qualifiedType = (resource: pulumi.Resource, type: string, parent?: pulumi.Resource) => {
+      const parentType = parent ? qualifiedTypes.get(parent) : undefined;
+      const qualified = parentType === undefined ? type : `${parentType}$${type}`;
+      qualifiedTypes.set(resource, qualified);
+      return qualified;
+    };
+    const project = options.project ?? "tenancy";
+    const resources = declared.map(({ type, name, parent, resource }) => {
       const parentIdentity = parent ? identities.get(parent) : undefined;
       const registration = registered.get(`${type}::${name}`);
       return {
@@ -138,6 +153,9 @@ async function runExclusive(
         inputs: registration?.inputs ?? {},
         secretInputs: registration?.secretInputs ?? [],
         id: registration?.id ?? "",
+        ...(options.urns
+          ? { urn: urnOf(options.stack, project, qualifiedType(resource, type, parent), name) }
+          : {}),
       };
     });
     return { resources, outputs: outputs ?? {}, invokes };
@@ -190,4 +208,15 @@ export function compareDeclared(a: DeclaredResource, b: DeclaredResource): numbe
         : a.type > b.type
           ? 1
           : 0;
+}
+
+/**
+ * A resource's URN as the engine forms it: `urn:pulumi:<stack>::<project>::<type>::<name>`,
+ * where `<type>` is prefixed by the parent's qualified type and `$` unless the parent is the
+ * stack itself. (The SDK's mock monitor prefixes only the immediate parent's type and keeps
+ * the stack's, so its URNs differ from the engine's for nested resources; the engine's are
+ * the ones that identify resources in a stack's state.)
+ */
+export function urnOf(stack: string, project: string, qualifiedType: string, name: string): string {
+  return `urn:pulumi:${stack}::${project}::${qualifiedType}::${name}`;
 }

@@ -26,6 +26,8 @@ export interface PlanOptions {
   readonly fast?: boolean;
   /** Plan the local target with a Kubernetes cluster (its kubeconfig). @default none */
   readonly localKubeconfig?: string;
+  /** Report every resource's URN. @default false */
+  readonly urns?: boolean;
 }
 
 /** Runs the tenant program under mocks and returns everything it declared. */
@@ -53,6 +55,7 @@ export function runTenantUnderMocks(
       partition: partitionOf(tenant.region),
       stackOutputs: { [platformStack]: plannedPlatformOutputs(tenant.region) },
       ...(options.fast === undefined ? {} : { fast: options.fast }),
+      ...(options.urns ? { urns: true } : {}),
     },
   );
 }
