@@ -58,14 +58,8 @@ export async function reconcile(
       } else if (!current) {
         const { operation } = await service.signup(spec, undefined, "catalog");
         step = { slug: spec.slug, action: "signup", operationId: operation.id };
-      } else if (stableJson(current.spec) !== stableJson(spec) || current.state === "failed") {
-        const { operation } = await service.change(spec.slug, {
-          name: spec.name,
-          tier: spec.tier,
-          overrides: spec.overrides ?? {},
-          lifecycle: spec.lifecycle === "suspended" ? "suspended" : "active",
-          quotas: spec.quotas ?? {},
-        });
+      } else if (declaredJson(current.spec) !== declaredJson(spec) || current.state === "failed") {
+        const { operation } = await service.change(spec.slug, { declared: spec });
         // A tier (or database override) change across placements is a move of the data.
         step = {
           slug: spec.slug,
@@ -83,6 +77,15 @@ export async function reconcile(
     onStep(step);
   }
   return steps;
+}
+
+/**
+ * A spec as compared with its catalog file: the editor hint `$schema` is not part of it, and
+ * a field set to undefined is a field left out.
+ */
+function declaredJson(spec: TenantRecord["spec"]): string {
+  const { $schema: _hint, ...declared } = spec;
+  return stableJson(JSON.parse(JSON.stringify(declared)));
 }
 
 /** Writes every API-created tenant as `<dir>/<slug>.yaml`; returns the files written. */

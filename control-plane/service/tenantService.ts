@@ -123,6 +123,7 @@ export function createTenantService(deps: TenantServiceDeps) {
 
   /** The tenant after `patch`, validated; refuses changes this version cannot make. */
   function plannedChange(tenant: TenantRecord, patch: TenantPatch) {
+    if (patch.declared) return validateSpec({ ...patch.declared }, deps.tiers());
     const next: Record<string, unknown> = { ...tenant.spec };
     if (patch.name !== undefined) next.name = patch.name;
     if (patch.tier !== undefined) next.tier = patch.tier;
@@ -455,6 +456,11 @@ export interface TenantPatch {
   readonly overrides?: TenantFile["overrides"];
   readonly lifecycle?: TenantFile["lifecycle"];
   readonly quotas?: TenantFile["quotas"];
+  /**
+   * The whole spec as a catalog file declares it (reconcile): it replaces the stored spec, so
+   * fields the API cannot patch (tags, region, cost center...) and removed quotas take effect.
+   */
+  readonly declared?: TenantFile;
   /** Grace period of the old placement when the change moves data (`24h`, `0`). @default 24h */
   readonly moveGrace?: string;
 }
