@@ -140,10 +140,7 @@ export function createTenantService(deps: TenantServiceDeps) {
       slug: string,
       patch: TenantPatch,
     ): Promise<{ before: ResolvedTenant; after: ResolvedTenant }> {
-      const tenant = await getTenant(pool, slug);
-      if (!tenant || tenant.state === "deleted") {
-        throw new DomainError("not-found", "tenant-not-found", `tenant "${slug}" not found`);
-      }
+      const tenant = await liveTenant(pool, slug);
       return { before: tenant.resolved, after: plannedChange(tenant, patch).resolved };
     },
 
@@ -272,17 +269,7 @@ export function createTenantService(deps: TenantServiceDeps) {
      */
     async change(slug: string, patch: TenantPatch): Promise<Accepted> {
       const accepted = await inTransaction(pool, async (tx) => {
-        const tenant = await getTenant(tx, slug, { forUpdate: true });
-        if (!tenant || tenant.state === "deleted") {
-          throw new DomainError("not-found", "tenant-not-found", `tenant "${slug}" not found`);
-        }
-        if (tenant.state === "offboarding") {
-          throw new DomainError(
-            "conflict",
-            OFFBOARDING_REASON,
-            `tenant "${slug}" is being offboarded`,
-          );
-        }
+        const tenant = await changeableTenant(tx, slug);
         const { spec, resolved } = plannedChange(tenant, patch);
         const open = await openOperations(tx, slug);
         const moving = open.find((op) => op.kind === "move");
@@ -334,17 +321,7 @@ export function createTenantService(deps: TenantServiceDeps) {
      */
     async refresh(slug: string): Promise<Accepted & { replayed: boolean }> {
       return inTransaction(pool, async (tx) => {
-        const tenant = await getTenant(tx, slug, { forUpdate: true });
-        if (!tenant || tenant.state === "deleted") {
-          throw new DomainError("not-found", "tenant-not-found", `tenant "${slug}" not found`);
-        }
-        if (tenant.state === "offboarding") {
-          throw new DomainError(
-            "conflict",
-            OFFBOARDING_REASON,
-            `tenant "${slug}" is being offboarded`,
-          );
-        }
+        const tenant = await changeableTenant(tx, slug);
         if (deps.provisioner.isInline(tenant.resolved)) {
           throw new DomainError(
             "conflict",
@@ -368,10 +345,7 @@ export function createTenantService(deps: TenantServiceDeps) {
       to: string,
       grace?: string,
     ): Promise<Accepted | { tenant: TenantRecord; operation?: undefined; message: string }> {
-      const tenant = await getTenant(pool, slug);
-      if (!tenant || tenant.state === "deleted") {
-        throw new DomainError("not-found", "tenant-not-found", `tenant "${slug}" not found`);
-      }
+      const tenant = await liveTenant(pool, slug);
       const tiers = deps.tiers();
       const modes: readonly string[] = MODES.database;
       let patch: TenantPatch;
@@ -405,10 +379,7 @@ export function createTenantService(deps: TenantServiceDeps) {
     /** Offboards: destroy dedicated infrastructure, purge pooled data, keep the proof. */
     async offboard(slug: string): Promise<Accepted> {
       const accepted = await inTransaction(pool, async (tx) => {
-        const tenant = await getTenant(tx, slug, { forUpdate: true });
-        if (!tenant || tenant.state === "deleted") {
-          throw new DomainError("not-found", "tenant-not-found", `tenant "${slug}" not found`);
-        }
+        const tenant = await liveTenant(tx, slug, { forUpdate: true });
         const open = await openOperations(tx, slug);
         const pending = open.find((op) => op.kind === "offboard");
         if (pending) return { tenant, operation: pending };
@@ -448,6 +419,28 @@ async function tenantExists(db: Queryable, slug: string): Promise<DomainError> {
           "again (its deletion report is kept under its slug): choose another slug"
       : `tenant "${slug}" already exists`,
   );
+}
+
+/** The tenant unless it does not exist or was deleted (404 `tenant-not-found`). */
+async function liveTenant(
+  db: Queryable,
+  slug: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<TenantRecord> {
+  const tenant = await getTenant(db, slug, options);
+  if (!tenant || tenant.state === "deleted") {
+    throw new DomainError("not-found", "tenant-not-found", `tenant "${slug}" not found`);
+  }
+  return tenant;
+}
+
+/** The tenant, locked, when it may still change: not deleted and not being offboarded. */
+async function changeableTenant(tx: Queryable, slug: string): Promise<TenantRecord> {
+  const tenant = await liveTenant(tx, slug, { forUpdate: true });
+  if (tenant.state === "offboarding") {
+    throw new DomainError("conflict", OFFBOARDING_REASON, `tenant "${slug}" is being offboarded`);
+  }
+  return tenant;
 }
 
 export interface TenantPatch {
