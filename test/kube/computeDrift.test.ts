@@ -6,16 +6,12 @@
  * shown here: the field now belongs to another field manager, and server-side apply refuses
  * the change as a conflict.)
  */
-import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { resolveTenant, tenantFileSchema, type ResolvedTenant } from "../../catalog/index.ts";
-import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
+import type { ResolvedTenant } from "../../catalog/index.ts";
 import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
-import { bootstrapDatabase } from "../../db/bootstrap.ts";
-import { exampleTiers } from "../support/controlPlane.ts";
-import { testEngine } from "../support/engine.ts";
 import { describeWithCluster, kubeClient, testCluster, type KubeClient } from "../support/kube.ts";
 import { useTestDatabase } from "../support/postgres.ts";
+import { exampleTenant, kubeStackRunner } from "../support/kubeStacks.ts";
 
 const db = useTestDatabase();
 
@@ -31,30 +27,13 @@ describeWithCluster("compute drift on a real API server (local target)", () => {
   beforeAll(async () => {
     const cluster = await testCluster();
     admin = kubeClient(cluster);
-    const { url, rolePrefix, name } = db.current;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await bootstrapDatabase(client, { rolePrefix });
-    await client.end();
-    tenant = resolveTenant(
-      tenantFileSchema.parse({
-        slug: "kube-drift",
-        name: "Drift",
-        tier: "pro",
-        quotas: { cpu: "1", memory: "1Gi" },
-      }),
-      await exampleTiers(),
-    );
-    runner = new TenantStackRunner({
-      engine: await testEngine(),
-      configFor: localStackConfig({
-        adminUrl: url,
-        rolePrefix,
-        databasePrefix: `${name}_db`,
-        kubeconfig: cluster.kubeconfig,
-      }),
-      lockBackoffMs: 200,
+    tenant = await exampleTenant({
+      slug: "kube-drift",
+      name: "Drift",
+      tier: "pro",
+      quotas: { cpu: "1", memory: "1Gi" },
     });
+    runner = await kubeStackRunner(db.current, cluster);
     await runner.up(tenant);
   }, 900_000);
 

@@ -8,23 +8,19 @@
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { resolveTenant, tenantFileSchema, type ResolvedTenant } from "../../catalog/index.ts";
+import type { ResolvedTenant } from "../../catalog/index.ts";
 import {
   startLocalCluster,
   stopLocalCluster,
   type LocalCluster,
 } from "../../control-plane/localCluster.ts";
 import { StackOperationError } from "../../control-plane/runner/errors.ts";
-import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
-import { bootstrapDatabase } from "../../db/bootstrap.ts";
-import { exampleTiers } from "../support/controlPlane.ts";
-import { testEngine } from "../support/engine.ts";
 import { describeWithCluster, kubeClient, type KubeClient } from "../support/kube.ts";
 import { freePort } from "../support/ports.ts";
 import { useTestDatabase } from "../support/postgres.ts";
+import { exampleTenant, kubeStackRunner } from "../support/kubeStacks.ts";
 
 const db = useTestDatabase();
 
@@ -44,30 +40,13 @@ describeWithCluster("compute layer faults on a real API server (local target)", 
       etcdPort: await freePort({ consecutive: 2 }),
     });
     admin = kubeClient(cluster);
-    const { url, rolePrefix, name } = db.current;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await bootstrapDatabase(client, { rolePrefix });
-    await client.end();
-    tenant = resolveTenant(
-      tenantFileSchema.parse({
-        slug: "kube-fault",
-        name: "Fault",
-        tier: "pro",
-        quotas: { cpu: "1", memory: "1Gi" },
-      }),
-      await exampleTiers(),
-    );
-    runner = new TenantStackRunner({
-      engine: await testEngine(),
-      configFor: localStackConfig({
-        adminUrl: url,
-        rolePrefix,
-        databasePrefix: `${name}_db`,
-        kubeconfig: cluster.kubeconfig,
-      }),
-      lockBackoffMs: 200,
+    tenant = await exampleTenant({
+      slug: "kube-fault",
+      name: "Fault",
+      tier: "pro",
+      quotas: { cpu: "1", memory: "1Gi" },
     });
+    runner = await kubeStackRunner(db.current, cluster);
     await runner.up(tenant);
   }, 600_000);
 

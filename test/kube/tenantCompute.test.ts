@@ -4,15 +4,11 @@
  * attacked as the tenant's own ServiceAccount. Nothing here is mocked: every refusal below
  * is the API server's (RBAC, ResourceQuota admission, Pod Security Admission).
  */
-import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { resolveTenant, tenantFileSchema, type ResolvedTenant } from "../../catalog/index.ts";
 import type { LocalCluster } from "../../control-plane/localCluster.ts";
-import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { TenantStackRunner, type UpResult } from "../../control-plane/runner/tenantStacks.ts";
-import { bootstrapDatabase } from "../../db/bootstrap.ts";
 import { exampleTiers } from "../support/controlPlane.ts";
-import { testEngine } from "../support/engine.ts";
 import {
   describeWithCluster,
   kubeClient,
@@ -22,6 +18,7 @@ import {
   type KubeClient,
 } from "../support/kube.ts";
 import { useTestDatabase } from "../support/postgres.ts";
+import { kubeStackRunner } from "../support/kubeStacks.ts";
 
 const db = useTestDatabase();
 
@@ -39,11 +36,7 @@ describeWithCluster("tenant compute on a real Kubernetes API server (local targe
   beforeAll(async () => {
     cluster = await testCluster();
     admin = kubeClient(cluster);
-    const { url, rolePrefix, name } = db.current;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await bootstrapDatabase(client, { rolePrefix });
-    await client.end();
+    runner = await kubeStackRunner(db.current, cluster);
     const tiers = await exampleTiers();
     const spec = (input: object) => resolveTenant(tenantFileSchema.parse(input), tiers);
     alpha = spec({
@@ -59,16 +52,6 @@ describeWithCluster("tenant compute on a real Kubernetes API server (local targe
       overrides: { compute: "dedicated-nodes" },
     });
     pooled = spec({ slug: "kube-pooled", name: "Pooled", tier: "free" });
-    runner = new TenantStackRunner({
-      engine: await testEngine(),
-      configFor: localStackConfig({
-        adminUrl: url,
-        rolePrefix,
-        databasePrefix: `${name}_db`,
-        kubeconfig: cluster.kubeconfig,
-      }),
-      lockBackoffMs: 200,
-    });
     const results = await Promise.all([alpha, beta, pooled].map((t) => runner.up(t)));
     results.forEach((result, i) => (up[[alpha, beta, pooled][i]!.slug] = result));
     asAlpha = kubeClient(
