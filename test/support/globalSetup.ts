@@ -14,7 +14,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { localClusterUnavailable, stopLocalCluster } from "../../control-plane/localCluster.ts";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../db/embeddedPostgres.ts";
-import { keepExitCodeThroughExitHooks } from "./exitCode.ts";
+import { keepExitCodeThroughExitHooks } from "../../db/exitCode.ts";
 import { reapOrphanedTestServers, TEST_SERVER_DIR_PREFIX } from "./orphanedServers.ts";
 import { freePort } from "./ports.ts";
 
