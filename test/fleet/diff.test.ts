@@ -213,14 +213,15 @@ describe("tenancy diff on the example catalog", () => {
 
   it("a tenant whose program throws is reported; the others are still diffed", async () => {
     const file = "components/tenant/tenant.ts";
+    const constructorStart = 'super("tenancy:tenant:Tenant", name, {}, opts);';
+    const source = repo.read(file);
+    expect(source).toContain(constructorStart); // the fault is injected where it runs
     repo.write(
       file,
-      repo
-        .read(file)
-        .replace(
-          "const { tenant } = args;",
-          'const { tenant } = args;\n    if (tenant.tags["explode"]) throw new Error(`cannot build ${tenant.slug}`);',
-        ),
+      source.replace(
+        constructorStart,
+        `${constructorStart}\n    if (args.tenant.tags["explode"]) throw new Error(\`cannot build \${args.tenant.slug}\`);`,
+      ),
     );
     repo.write(
       "tenants/heron.yaml",
