@@ -14,7 +14,12 @@ import { partitionOf, tenantKeyAlias } from "../naming.ts";
 import { EncryptionKey } from "../security/encryptionKey.ts";
 import { storageKeyOf, TenantStorage } from "../storage/tenantStorage.ts";
 import type { TenantArgs } from "./tenant.ts";
-import { needsTenantKey, type TenantLayers } from "./tenantLayers.ts";
+import {
+  computeQuotasOf,
+  databaseQuotasOf,
+  needsTenantKey,
+  type TenantLayers,
+} from "./tenantLayers.ts";
 
 /** Declares the tenant's AWS layers as children of `parent`, named after `name`. */
 export function awsTenantLayers(
@@ -24,10 +29,7 @@ export function awsTenantLayers(
   parent: pulumi.Resource,
 ): TenantLayers {
   const { tenant } = args;
-  const quotas = {
-    dbConnections: tenant.quotas.dbConnections,
-    statementTimeoutMs: tenant.quotas.statementTimeoutMs,
-  };
+  const quotas = databaseQuotasOf(tenant);
   if (args.platform === undefined) {
     throw new pulumi.ResourceError(
       `tenant ${tenant.slug}: target aws needs the outputs of the platform stack of ${tenant.region}`,
@@ -59,11 +61,7 @@ export function awsTenantLayers(
       mode: tenant.layers.compute,
       partition,
       suspended: tenant.lifecycle === "suspended",
-      quotas: {
-        cpu: tenant.quotas.cpu,
-        memory: tenant.quotas.memory,
-        requestsPerSecond: tenant.quotas.requestsPerSecond,
-      },
+      quotas: computeQuotasOf(tenant),
       cluster: {
         name: platform.clusterName,
         oidcProviderArn: platform.clusterOidcProviderArn,

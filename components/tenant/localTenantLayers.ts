@@ -7,7 +7,7 @@ import type { Layer } from "../../contract/index.ts";
 import { localComputeMode, LocalTenantCompute } from "../compute/localTenantCompute.ts";
 import { TenantDatabase } from "../database/tenantDatabase.ts";
 import type { TenantArgs } from "./tenant.ts";
-import type { TenantLayers } from "./tenantLayers.ts";
+import { computeQuotasOf, databaseQuotasOf, type TenantLayers } from "./tenantLayers.ts";
 
 /** Declares the tenant's local layers as children of `parent`, named after `name`. */
 export function localTenantLayers(
@@ -17,10 +17,7 @@ export function localTenantLayers(
   parent: pulumi.Resource,
 ): TenantLayers {
   const { tenant } = args;
-  const quotas = {
-    dbConnections: tenant.quotas.dbConnections,
-    statementTimeoutMs: tenant.quotas.statementTimeoutMs,
-  };
+  const quotas = databaseQuotasOf(tenant);
   if (args.localAdminUrl === undefined) {
     throw new pulumi.ResourceError(
       `tenant ${tenant.slug}: target local needs the local server's admin URL (config tenancy:databaseUrl or DATABASE_URL)`,
@@ -52,11 +49,7 @@ export function localTenantLayers(
       slug: tenant.slug,
       mode: computeMode,
       suspended: tenant.lifecycle === "suspended",
-      quotas: {
-        cpu: tenant.quotas.cpu,
-        memory: tenant.quotas.memory,
-        requestsPerSecond: tenant.quotas.requestsPerSecond,
-      },
+      quotas: computeQuotasOf(tenant),
     },
     { parent, providers: [args.localCluster] },
   );

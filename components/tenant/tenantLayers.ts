@@ -15,3 +15,20 @@ export interface TenantLayers {
 export function needsTenantKey(tenant: ResolvedTenant): boolean {
   return tenant.encryption === "dedicated";
 }
+
+/** The quotas the tenant's database layer enforces (on its role), whatever the target. */
+export function databaseQuotasOf(tenant: ResolvedTenant) {
+  return {
+    dbConnections: tenant.quotas.dbConnections,
+    statementTimeoutMs: tenant.quotas.statementTimeoutMs,
+  };
+}
+
+/** The quotas the tenant's compute layer enforces (namespace quota, limits, rate), whatever the target. */
+export function computeQuotasOf(tenant: ResolvedTenant) {
+  return {
+    cpu: tenant.quotas.cpu,
+    memory: tenant.quotas.memory,
+    requestsPerSecond: tenant.quotas.requestsPerSecond,
+  };
+}
