@@ -274,8 +274,22 @@ describe.skipIf(!available && process.env.CI !== "true")("operator console in Ch
         "UPDATE control_plane.operations SET state = 'succeeded', finished_at = now() WHERE id = $1",
         [id],
       );
-      await page.waitForSelector("#events [data-event=succeeded]", { timeout: 15_000 });
-      expect(await page.locator("#events [data-event]").allTextContents()).toEqual([
+      // Read in the page, in one go, as soon as `succeeded` shows: 300 ms later the page
+      // reloads the finished operation, and a read across that reload saw a half-drawn list.
+      await page.waitForFunction(
+        () => {
+          const texts = Array.from(document.querySelectorAll("#events [data-event]")).map(
+            (e) => `${e.getAttribute("data-event")}|${e.textContent}`,
+          );
+          if (!texts.some((t) => t.startsWith("succeeded|"))) return false;
+          document.body.dataset["eventsAtEnd"] = JSON.stringify(texts.map((t) => t.split("|")[1]));
+          return true;
+        },
+        undefined,
+        { timeout: 15_000 },
+      );
+      const shown = await page.evaluate(() => document.body.dataset["eventsAtEnd"] ?? "[]");
+      expect(JSON.parse(shown)).toEqual([
         'started {"attempt":1}',
         'log {"line":"before the cut"}',
         'log {"line":"after the cut"}',
