@@ -134,64 +134,60 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
     )[0]?.mode;
   }
 
-  it.skipIf(process.env.MOVE_FAULT_ONLY === "fence")(
-    "killed mid-copy: the tenant stays on its source, writable; a new worker resumes the copy",
-    async () => {
-      const slug = "kill-copy";
-      await signUpWithRows(slug, 20_000);
-      const first = startWorker();
-      const writer = startWriter(tenants, slug, "w");
-      const operationId = await startMove(slug);
-      // Some batches in: kill the worker and its engine.
-      await until("copy batches", async () => {
-        const { rows } = await plane.pool.query(
-          "SELECT count(*)::int AS n FROM control_plane.operation_events WHERE operation_id = $1 AND data ->> 'step' = 'copy'",
-          [operationId],
-        );
-        return (rows[0] as { n: number }).n >= 5 ? true : undefined;
-      });
-      killGroup(first);
-      await new Promise((r) => setTimeout(r, 1000));
-      // Not half-applied: still pooled, still moving, writes accepted (no fence left behind).
-      expect(await registryMode(slug)).toBe("pool");
-      const tenant = (await (await plane.request(`/v1/tenants/${slug}`)).json()) as {
-        state: string;
-      };
-      expect(tenant.state).toBe("moving");
-      const before = writer.acknowledged.length;
-      await until("a write after the kill", async () =>
-        writer.acknowledged.length > before + 3 ? true : undefined,
-      );
-
-      startWorker();
-      const done = await finished(operationId);
-      await writer.stop();
-      expect([done.state, done.error]).toEqual(["succeeded", null]);
-      expect(await registryMode(slug)).toBe("schema");
-      const { rows: started } = await plane.pool.query<{ resumed: boolean }>(
-        "SELECT (data ->> 'resumed')::boolean AS resumed FROM control_plane.operation_events WHERE operation_id = $1 AND type = 'started' ORDER BY id",
+  it("killed mid-copy: the tenant stays on its source, writable; a new worker resumes the copy", async () => {
+    const slug = "kill-copy";
+    await signUpWithRows(slug, 20_000);
+    const first = startWorker();
+    const writer = startWriter(tenants, slug, "w");
+    const operationId = await startMove(slug);
+    // Some batches in: kill the worker and its engine.
+    await until("copy batches", async () => {
+      const { rows } = await plane.pool.query(
+        "SELECT count(*)::int AS n FROM control_plane.operation_events WHERE operation_id = $1 AND data ->> 'step' = 'copy'",
         [operationId],
       );
-      expect(started.map((r) => r.resumed)).toEqual([false, true]);
-      // Resumed after the last committed batch, not from the start.
-      const { rows: resumedAt } = await plane.pool.query<{ rows: number }>(
-        `SELECT (data -> 'detail' ->> 'rows')::int AS rows FROM control_plane.operation_events
+      return (rows[0] as { n: number }).n >= 5 ? true : undefined;
+    });
+    killGroup(first);
+    await new Promise((r) => setTimeout(r, 1000));
+    // Not half-applied: still pooled, still moving, writes accepted (no fence left behind).
+    expect(await registryMode(slug)).toBe("pool");
+    const tenant = (await (await plane.request(`/v1/tenants/${slug}`)).json()) as {
+      state: string;
+    };
+    expect(tenant.state).toBe("moving");
+    const before = writer.acknowledged.length;
+    await until("a write after the kill", async () =>
+      writer.acknowledged.length > before + 3 ? true : undefined,
+    );
+
+    startWorker();
+    const done = await finished(operationId);
+    await writer.stop();
+    expect([done.state, done.error]).toEqual(["succeeded", null]);
+    expect(await registryMode(slug)).toBe("schema");
+    const { rows: started } = await plane.pool.query<{ resumed: boolean }>(
+      "SELECT (data ->> 'resumed')::boolean AS resumed FROM control_plane.operation_events WHERE operation_id = $1 AND type = 'started' ORDER BY id",
+      [operationId],
+    );
+    expect(started.map((r) => r.resumed)).toEqual([false, true]);
+    // Resumed after the last committed batch, not from the start.
+    const { rows: resumedAt } = await plane.pool.query<{ rows: number }>(
+      `SELECT (data -> 'detail' ->> 'rows')::int AS rows FROM control_plane.operation_events
         WHERE operation_id = $1 AND data ->> 'step' = 'copy'
           AND id > (SELECT max(id) FROM control_plane.operation_events WHERE operation_id = $1 AND type = 'started')
         ORDER BY id LIMIT 1`,
-        [operationId],
-      );
-      expect(resumedAt[0]!.rows).toBeGreaterThan(200);
-      const names = new Set(
-        (await shared<{ name: string }>("SELECT name FROM tenant_kill_copy.projects")).map(
-          (r) => r.name,
-        ),
-      );
-      expect(names.size).toBe(20_000 + writer.acknowledged.length);
-      for (const name of writer.acknowledged) expect(names.has(name)).toBe(true);
-    },
-    900_000,
-  );
+      [operationId],
+    );
+    expect(resumedAt[0]!.rows).toBeGreaterThan(200);
+    const names = new Set(
+      (await shared<{ name: string }>("SELECT name FROM tenant_kill_copy.projects")).map(
+        (r) => r.name,
+      ),
+    );
+    expect(names.size).toBe(20_000 + writer.acknowledged.length);
+    for (const name of writer.acknowledged) expect(names.has(name)).toBe(true);
+  }, 900_000);
 
   it("killed mid-fence (held just before the switch): the fence dies with it, nothing switched; a new worker finishes", async () => {
     const slug = "kill-fence";
