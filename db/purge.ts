@@ -95,7 +95,10 @@ export async function purgeTenant(options: PurgeOptions): Promise<PurgeReport> {
     const keep = new Set<PurgePart>(options.keep ?? []);
 
     if (!keep.has("database")) {
-      removed.set("database", await dropDatabase(client, names.database, names.role));
+      // A kept role goes on serving the tenant elsewhere (a move between its dedicated
+      // database and its schema): only the dropped database's sessions end (FORCE).
+      const sessionsOf = keep.has("role") ? undefined : names.role;
+      removed.set("database", await dropDatabase(client, names.database, sessionsOf));
     }
     const deleted = await inTransaction(client, async () => {
       await lockTenantDdl(client);
@@ -264,15 +267,21 @@ export function orderChildrenFirst(
   return ordered;
 }
 
-async function dropDatabase(client: Queryable, database: string, role: string): Promise<boolean> {
+async function dropDatabase(
+  client: Queryable,
+  database: string,
+  role: string | undefined,
+): Promise<boolean> {
   const { rows } = await client.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [
     database,
   ]);
   if (rows.length === 0) return false;
-  await client.query(
-    "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE usename = $1",
-    [role],
-  );
+  if (role !== undefined) {
+    await client.query(
+      "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE usename = $1",
+      [role],
+    );
+  }
   await client.query(`DROP DATABASE ${quoteIdent(database)} WITH (FORCE)`);
   return true;
 }

@@ -7,7 +7,13 @@ import pg from "pg";
 import { bootstrapDatabase } from "../bootstrap.ts";
 import { quoteIdent } from "../identifiers.ts";
 import { registerTenant } from "../registry.ts";
-import { inTransaction, withClient, withDatabaseName, withTenantDdlLock } from "../transaction.ts";
+import {
+  inTransaction,
+  withClient,
+  withDatabaseName,
+  withTenantDdlLock,
+  type Queryable,
+} from "../transaction.ts";
 import { generatePassword, placementOf, routingFor, type DriverContext } from "./driverContext.ts";
 import { migrateNewSchema, tenantCreationFailed } from "./migrateNewSchema.ts";
 import { lockTenant } from "./schemaDriver.ts";
@@ -34,33 +40,46 @@ async function createDedicatedTenantLocked(
 ): Promise<ProvisionResult> {
   const names = context.names(spec.slug);
   const password = spec.password ?? generatePassword();
-  const row = await (async () => {
-    const registered = await inTransaction(client, async () => {
-      await lockTenant(client, spec.slug);
-      const result = await registerTenant(client, {
-        ...(spec.tenantId === undefined ? {} : { id: spec.tenantId }),
-        slug: spec.slug,
-        ...placementOf(context, "dedicated", spec.slug),
-        dbConnections: spec.quotas.dbConnections,
-        statementTimeoutMs: spec.quotas.statementTimeoutMs,
-      });
-      await ensureTenantRole(client, names.role, context.sharedSchema, spec.quotas, password);
-      return result;
+  const row = await inTransaction(client, async () => {
+    await lockTenant(client, spec.slug);
+    const result = await registerTenant(client, {
+      ...(spec.tenantId === undefined ? {} : { id: spec.tenantId }),
+      slug: spec.slug,
+      ...placementOf(context, "dedicated", spec.slug),
+      dbConnections: spec.quotas.dbConnections,
+      statementTimeoutMs: spec.quotas.statementTimeoutMs,
     });
-    const exists = await client.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [
-      names.database,
-    ]);
-    if (exists.rows.length === 0) {
-      // template0: never connected to, so concurrent creations cannot collide on it.
-      await client.query(
-        `CREATE DATABASE ${quoteIdent(names.database)} OWNER ${quoteIdent(context.roles.owner)} TEMPLATE template0`,
-      );
-    }
-    return registered;
-  })();
+    await ensureTenantRole(client, names.role, context.sharedSchema, spec.quotas, password);
+    return result;
+  });
+  await createDedicatedDatabase(client, context, names, tenantCreationFailed(spec.slug));
+  return { routing: routingFor(context, row), password };
+}
+
+/**
+ * The tenant's own database (created from template0 when missing), bootstrapped and
+ * protected, usable by its role `names.role` (which must exist), with the tenant migrations
+ * applied. Idempotent. `client`: a control-database connection holding the tenant DDL lock.
+ * Used by a dedicated signup and by a move into a dedicated database.
+ */
+export async function createDedicatedDatabase(
+  client: Queryable,
+  context: DriverContext,
+  names: { readonly role: string; readonly database: string },
+  failure: (reason: string) => Error,
+): Promise<void> {
+  const exists = await client.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [
+    names.database,
+  ]);
+  if (exists.rows.length === 0) {
+    // template0: never connected to, so concurrent creations cannot collide on it.
+    await client.query(
+      `CREATE DATABASE ${quoteIdent(names.database)} OWNER ${quoteIdent(context.roles.owner)} TEMPLATE template0`,
+    );
+  }
   const databaseUrl = withDatabaseName(context.adminUrl, names.database);
-  await withClient(pg, databaseUrl, (client) =>
-    bootstrapDatabase(client, {
+  await withClient(pg, databaseUrl, (target) =>
+    bootstrapDatabase(target, {
       rolePrefix: context.rolePrefix,
       sharedSchema: context.sharedSchema,
       applicationRoles: [names.role],
@@ -68,10 +87,5 @@ async function createDedicatedTenantLocked(
       revokePublicConnect: true,
     }),
   );
-  await migrateNewSchema(
-    context,
-    { url: databaseUrl, schema: context.sharedSchema },
-    tenantCreationFailed(spec.slug),
-  );
-  return { routing: routingFor(context, row), password };
+  await migrateNewSchema(context, { url: databaseUrl, schema: context.sharedSchema }, failure);
 }

@@ -49,6 +49,23 @@ COMMENT ON FUNCTION ${platform}.assert_routing(bigint) IS
   'Raises ${TENANT_MOVED_SQLSTATE} when the tenant context was moved away from this placement after routing version known_version.';
 `;
 
+/**
+ * The change table alone: the control database has it (moves out of the shared database),
+ * and a dedicated database gets it when a move takes a tenant out of it (the capture
+ * triggers write into the change table of their own database).
+ */
+export const MOVE_CHANGES_SQL = `
+CREATE TABLE IF NOT EXISTS ${platform}.tenant_move_changes (
+  id bigserial PRIMARY KEY,
+  tenant_id uuid NOT NULL,
+  table_oid oid NOT NULL,
+  key jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tenant_move_changes_tenant_idx
+  ON ${platform}.tenant_move_changes (tenant_id, table_oid, id);
+REVOKE ALL ON ${platform}.tenant_move_changes FROM PUBLIC;
+`;
+
 /** Objects of the control database only (next to the registry). */
 export const MOVE_STATE_SQL = `
 ALTER TABLE ${platform}.tenants ADD COLUMN IF NOT EXISTS routing_version bigint NOT NULL DEFAULT 1;
@@ -64,13 +81,6 @@ CREATE TABLE IF NOT EXISTS ${platform}.tenant_moves (
   started_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE TABLE IF NOT EXISTS ${platform}.tenant_move_changes (
-  id bigserial PRIMARY KEY,
-  tenant_id uuid NOT NULL,
-  table_oid oid NOT NULL,
-  key jsonb NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tenant_move_changes_tenant_idx
-  ON ${platform}.tenant_move_changes (tenant_id, table_oid, id);
-REVOKE ALL ON ${platform}.tenant_moves, ${platform}.tenant_move_changes FROM PUBLIC;
+${MOVE_CHANGES_SQL}
+REVOKE ALL ON ${platform}.tenant_moves FROM PUBLIC;
 `;

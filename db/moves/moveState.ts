@@ -3,13 +3,13 @@ import { PLATFORM_SCHEMA, quoteIdent } from "../identifiers.ts";
 import type { DatabaseMode } from "../registry.ts";
 import type { Queryable } from "../transaction.ts";
 import type { CopyCheckpoint } from "./copyRows.ts";
-import { MOVE_STATE_SQL, RETIRED_PLACEMENTS_SQL } from "./moveSchemaSql.ts";
+import { MOVE_CHANGES_SQL, MOVE_STATE_SQL, RETIRED_PLACEMENTS_SQL } from "./moveSchemaSql.ts";
 
 const platform = quoteIdent(PLATFORM_SCHEMA);
 
 export type MovePhase = "copying" | "catching-up" | "switched";
 
-/** One end of a move: a placement in the control database. */
+/** One end of a move: a schema, its role and the database holding it. */
 export interface Placement {
   readonly mode: DatabaseMode;
   readonly schema: string;
@@ -115,4 +115,24 @@ export async function deleteMove(client: Queryable, tenantId: string): Promise<v
     tenantId,
   ]);
   await client.query(`DELETE FROM ${platform}.tenant_moves WHERE tenant_id = $1`, [tenantId]);
+}
+
+/**
+ * The change table in a database other than the control one (the source of a move out of a
+ * dedicated database), as the owner role; the caller is a superuser.
+ */
+export async function ensureChangeTable(client: Queryable, owner: string): Promise<void> {
+  const { rows } = await client.query<{ ready: boolean }>(
+    `SELECT to_regclass('${PLATFORM_SCHEMA}.tenant_move_changes') IS NOT NULL AS ready`,
+  );
+  if (rows[0]?.ready) return;
+  await client.query("BEGIN");
+  try {
+    await client.query(`SET LOCAL ROLE ${quoteIdent(owner)}`);
+    await client.query(MOVE_CHANGES_SQL);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
 }

@@ -33,13 +33,16 @@ export interface MoveTable {
 const PLATFORM_TABLE_PREFIX = "_tenancy";
 
 /**
- * Plans the copy of a tenant's tables from `sourceSchema` to `targetSchema` (same database).
- * `strictSource`: the source schema holds only this tenant's data (a bridge schema), so a
- * table without tenant_id there is refused rather than left behind.
+ * Plans the copy of a tenant's tables from `sourceSchema` (read through `client`) to
+ * `targetSchema` (read through `targetClient`: the same connection for a move inside one
+ * database, a connection to the target database otherwise).
+ * `strictSource`: the source schema holds only this tenant's data (a bridge schema or a
+ * dedicated database), so a table without tenant_id there is refused rather than left behind.
  * @throws TenantMoveError naming the table that cannot be moved.
  */
 export async function planMoveTables(
   client: Queryable,
+  targetClient: Queryable,
   slug: string,
   sourceSchema: string,
   targetSchema: string,
@@ -50,12 +53,12 @@ export async function planMoveTables(
     (t) => !t.name.startsWith(PLATFORM_TABLE_PREFIX),
   );
   const targets = new Map(
-    (await listTenantTables(client, [targetSchema])).map((t) => [t.name, t] as const),
+    (await listTenantTables(targetClient, [targetSchema])).map((t) => [t.name, t] as const),
   );
-  const partitions = await partitionOids(client, [
-    ...sources.map((t) => t.oid),
-    ...[...targets.values()].map((t) => t.oid),
-  ]);
+  const partitions = await partitionOids(
+    client,
+    sources.map((t) => t.oid),
+  );
   const plan: MoveTable[] = [];
   for (const source of sources) {
     if (partitions.has(source.oid)) continue; // copied through its partitioned parent
@@ -74,7 +77,7 @@ export async function planMoveTables(
       );
     }
     const columns = await storedColumns(client, source.oid);
-    const targetColumns = new Set(await storedColumns(client, target.oid));
+    const targetColumns = new Set(await storedColumns(targetClient, target.oid));
     const missing = columns.filter((c) => !targetColumns.has(c));
     if (missing.length > 0) {
       throw new TenantMoveError(

@@ -1,35 +1,33 @@
 /**
- * `moveTenant`: moves a tenant's data between placements of the same database (pool ↔
- * schema) while the tenant keeps working.
+ * `moveTenant`: moves a tenant's data between its placements — the shared schema (pool), a
+ * schema of its own (schema), a database of its own on the same server (dedicated) — while
+ * the tenant keeps working.
  *
- * prepare → provision target → capture (triggers) → copy (batches in key order, resumable)
- * → catch up (apply captured keys) → fence (the tenant's writes fail fast with TN001;
- * reads and other tenants go on) → final apply → verify (counts + checksums) → sequences →
- * switch (registry row, routing version + 1, old placement retired, source read-only: one
- * transaction) → unfence → grace → purge with proof.
+ * prepare → provision target → capture (triggers into a change table of the source's
+ * database) → copy (batches in key order, resumable; across databases through the mover's
+ * two sessions, see copyAcross.ts) → catch up (apply captured keys) → fence (the tenant's
+ * writes fail fast with TN001; reads and other tenants go on) → final apply → verify (counts
+ * + checksums) → sequences → switch (registry row, routing version + 1, old placement
+ * retired, source read-only; see moveSwitch.ts) → unfence → grace → purge with proof.
  *
  * A mover killed at any step leaves either the old routing (re-run resumes from the last
- * committed batch; `abortMove` rolls back) or the new one (re-run finishes the purge):
- * the switch is one transaction. A verification failure aborts the move.
+ * committed batch; `abortMove` rolls back) or the new one (re-run finishes the purge).
+ * A verification failure aborts the move.
  */
 import pg from "pg";
-import { driverContext, routingFor } from "../drivers/driverContext.ts";
+import { driverContext, routingFor, type DriverContext } from "../drivers/driverContext.ts";
 import type { DriverOptions, TenantRouting } from "../drivers/types.ts";
-import { PLATFORM_SCHEMA, quoteIdent } from "../identifiers.ts";
 import type { PurgeReport } from "../purge.ts";
 import { findTenant, type DatabaseMode, type RegistryRow } from "../registry.ts";
-import { errorMessage, redactUrl, type Queryable } from "../transaction.ts";
+import { applyCapturedAcross, copyBatchAcross } from "./copyAcross.ts";
 import { applyCapturedChanges, copyBatch, type CopyCheckpoint } from "./copyRows.ts";
-import {
-  dropMoveTriggers,
-  fenceLockKeySql,
-  installCaptureTriggers,
-  makeSourceReadOnly,
-} from "./captureTriggers.ts";
+import { dropMoveTriggers, installCaptureTriggers } from "./captureTriggers.ts";
 import { TenantMoveError } from "./moveErrors.ts";
 import { placementOf, provisionTarget, purgePlacement } from "./movePlacements.ts";
+import { withMoverConnections, type MoverConnections } from "./moverConnections.ts";
 import {
   deleteMove,
+  ensureChangeTable,
   ensureMoveObjects,
   insertMove,
   readMove,
@@ -37,15 +35,9 @@ import {
   type MoveRecord,
   type Placement,
 } from "./moveState.ts";
+import { fenceAndSwitch, rollBackMove, type MoveSides } from "./moveSwitch.ts";
 import { planMoveTables, type MoveTable } from "./moveTables.ts";
-import {
-  advanceSequences,
-  verifyCopy,
-  type SequenceSet,
-  type VerifiedTable,
-} from "./verifyCopy.ts";
-
-const platform = quoteIdent(PLATFORM_SCHEMA);
+import type { SequenceSet, VerifiedTable } from "./verifyCopy.ts";
 
 export type MoveStep =
   | "prepare"
@@ -115,8 +107,11 @@ interface Started {
   readonly existing: MoveRecord | undefined;
   readonly source: Placement;
   readonly target: Placement;
+  /** The session on the source's database. */
+  readonly sourceClient: pg.Client;
   readonly sourceTables: MoveTable[];
-  readonly plan: (targetSchema: string) => Promise<MoveTable[]>;
+  /** Plans the copy into `targetSchema`, read through `targetClient`. */
+  readonly plan: (targetClient: pg.Client, targetSchema: string) => Promise<MoveTable[]>;
 }
 
 /**
@@ -124,9 +119,10 @@ interface Started {
  * exists, no other move, not already there, and every source table can be moved.
  */
 async function startOrResume(
-  client: pg.Client,
+  connections: MoverConnections,
   options: Pick<MoveOptions, "slug" | "to"> & DriverOptions,
 ): Promise<Started> {
+  const client = connections.control;
   const context = driverContext(options);
   await ensureMoveObjects(client, context.roles.owner);
   const row = await findTenant(client, options.slug);
@@ -152,11 +148,29 @@ async function startOrResume(
     );
   }
   const source = existing?.source ?? placementOf(context, options.slug, row.mode);
-  const plan = (targetSchema: string) =>
-    planMoveTables(client, options.slug, source.schema, targetSchema, source.mode !== "pool");
+  const sourceClient = await connections.on(source.database);
+  const plan = (targetClient: pg.Client, targetSchema: string) =>
+    planMoveTables(
+      sourceClient,
+      targetClient,
+      options.slug,
+      source.schema,
+      targetSchema,
+      source.mode !== "pool",
+    );
   // Everything refused about the source is refused here, before the target exists.
-  const sourceTables = await plan(source.schema);
-  return { row, existing, source, target, sourceTables, plan };
+  const sourceTables = await plan(sourceClient, source.schema);
+  return { row, existing, source, target, sourceClient, sourceTables, plan };
+}
+
+function moverConnections<T>(
+  options: DriverOptions & { readonly slug: string },
+  fn: (connections: MoverConnections, context: DriverContext) => Promise<T>,
+): Promise<T> {
+  const context = driverContext(options);
+  return withMoverConnections(options.adminUrl, context.controlDatabase, options.slug, (c) =>
+    fn(c, context),
+  );
 }
 
 /**
@@ -168,10 +182,19 @@ export async function prepareMove(
   options: DriverOptions & Pick<MoveOptions, "slug" | "to" | "graceMs">,
 ): Promise<{ resumed: boolean; tables: string[] }> {
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
-  return withMoverClient(options.adminUrl, options.slug, async (client) => {
-    const { row, existing, source, target, sourceTables } = await startOrResume(client, options);
+  return moverConnections(options, async (connections) => {
+    const { row, existing, source, target, sourceTables } = await startOrResume(
+      connections,
+      options,
+    );
     if (!existing) {
-      await insertMove(client, { tenantId: row.id, slug: row.slug, source, target, graceMs });
+      await insertMove(connections.control, {
+        tenantId: row.id,
+        slug: row.slug,
+        source,
+        target,
+        graceMs,
+      });
     }
     return {
       resumed: existing !== undefined,
@@ -199,16 +222,16 @@ export async function moveStatus(
 
 /** Runs (or resumes) a move; see the module comment. */
 export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
-  const context = driverContext(options);
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   if (!Number.isInteger(graceMs) || graceMs < 0) {
     throw new TenantMoveError(`invalid grace period ${graceMs} ms`, "invalid-grace");
   }
   const report = async (step: MoveStep, message: string, detail?: Record<string, unknown>) =>
     options.onProgress?.({ step, slug: options.slug, message, ...(detail ? { detail } : {}) });
-  return withMoverClient(options.adminUrl, options.slug, async (client) => {
-    const { row, existing, source, target, sourceTables, plan } = await startOrResume(
-      client,
+  return moverConnections(options, async (connections, context) => {
+    const client = connections.control;
+    const { row, existing, source, target, sourceClient, sourceTables, plan } = await startOrResume(
+      connections,
       options,
     );
     await report("prepare", `moving ${options.slug} from ${source.mode} to ${target.mode}`, {
@@ -219,12 +242,22 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
     const { password } = options.targetProvisioned
       ? { password: undefined }
       : await provisionTarget(client, context, target, quotasOf(row), options.password);
-    const tables = await plan(target.schema);
-    await report("provision", `target ${target.mode} (${target.schema}) ready`);
+    const sides: MoveSides = {
+      control: client,
+      source: sourceClient,
+      target: await connections.on(target.database),
+    };
+    const across = sides.source !== sides.target;
+    const tables = await plan(sides.target, target.schema);
+    await report(
+      "provision",
+      `target ${target.mode} (${across ? `${target.database}.` : ""}${target.schema}) ready`,
+    );
     if (!existing) {
       await insertMove(client, { tenantId: row.id, slug: row.slug, source, target, graceMs });
     }
-    await installCaptureTriggers(client, context.roles.owner, row.id, tables);
+    if (sides.source !== client) await ensureChangeTable(sides.source, context.roles.owner);
+    await installCaptureTriggers(sides.source, context.roles.owner, row.id, tables);
     await report("capture", `capturing the tenant's writes on ${tables.length} tables`);
 
     const checkpoints = existing?.checkpoints ?? {};
@@ -239,7 +272,9 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
       };
       while (!checkpoint.done) {
         const before = checkpoint.rows;
-        checkpoint = await copyBatch(client, row.id, table, checkpoint, batchSize);
+        checkpoint = across
+          ? await copyBatchAcross(sides, row.id, table, checkpoint, batchSize)
+          : await copyBatch(client, row.id, table, checkpoint, batchSize);
         copied += checkpoint.rows - before;
         await report("copy", `${table.source.display}: ${checkpoint.rows} rows`, {
           table: table.source.display,
@@ -250,8 +285,12 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
     }
     const copyMs = Date.now() - copyStarted;
     await setPhase(client, row.id, "catching-up");
+    const apply = () =>
+      across
+        ? applyCapturedAcross(sides, row.id, tables)
+        : applyCapturedChanges(client, row.id, tables);
     for (let round = 1; round <= 20; round += 1) {
-      const applied = await applyCapturedChanges(client, row.id, tables);
+      const applied = await apply();
       await report("catch-up", `round ${round}: ${applied} captured changes applied`, {
         round,
         applied,
@@ -261,12 +300,23 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
       if (applied < 200) break;
     }
 
-    const fenced = await fenceAndSwitch(client, row, source, target, tables, options, report);
+    const fenced = await fenceAndSwitch(sides, row, source, target, tables, {
+      slug: options.slug,
+      owner: context.roles.owner,
+      fenceTimeoutMs: options.fenceTimeoutMs ?? 5000,
+      apply,
+      rollBack: () => rollBackMove(connections, context, options.slug, row.id),
+      report,
+    });
     const routing = routingFor(context, fenced.registry);
     let purge: PurgeReport | undefined;
     let purgeAfter: Date | undefined;
     if (graceMs === 0) {
-      purge = await purgeOldPlacement(client, options, row.id);
+      purge = await purgeOldPlacement(connections, context, options.slug, row.id, source, target);
+      await report("purge", `old placement ${describe(source)} purged and verified`, {
+        verified: purge.verified,
+        verifiedBy: purge.verifiedBy,
+      });
     } else {
       purgeAfter = new Date(Date.now() + graceMs);
       await report("grace", `old placement read-only until ${purgeAfter.toISOString()}`, {
@@ -289,143 +339,33 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
       ...(purge ? { purge } : {}),
       ...(purgeAfter ? { purgeAfter } : {}),
     };
-
-    async function purgeOldPlacement(
-      c: Queryable,
-      o: MoveOptions,
-      tenantId: string,
-    ): Promise<PurgeReport> {
-      const result = await purgePlacement(context, o.slug, tenantId, source);
-      await dropMoveTriggers(c, tenantId);
-      await deleteMove(c, tenantId);
-      await report("purge", `old placement ${source.mode} (${source.schema}) purged and verified`, {
-        verified: result.verified,
-        verifiedBy: result.verifiedBy,
-      });
-      return result;
-    }
   });
 }
 
-interface Switched {
-  readonly registry: RegistryRow;
-  readonly tables: VerifiedTable[];
-  readonly sequences: SequenceSet[];
-  readonly fencedMs: number;
+function describe(placement: Placement): string {
+  return placement.mode === "dedicated"
+    ? `${placement.mode} (database ${placement.database})`
+    : `${placement.mode} (${placement.schema})`;
 }
 
-/** Fence, final apply, verify, sequences, switch; the fence is released whatever happens. */
-async function fenceAndSwitch(
-  client: pg.Client,
-  row: RegistryRow,
-  source: Placement,
-  target: Placement,
-  tables: readonly MoveTable[],
-  options: MoveOptions,
-  report: (step: MoveStep, message: string, detail?: Record<string, unknown>) => Promise<void>,
-): Promise<Switched> {
-  const owner = driverContext(options).roles.owner;
-  await client.query(`SET lock_timeout = ${Math.trunc(options.fenceTimeoutMs ?? 5000)}`);
-  try {
-    await client.query(`SELECT pg_catalog.pg_advisory_lock(${fenceLockKeySql(row.id)})`);
-  } catch (error) {
-    throw new TenantMoveError(
-      `move of tenant ${options.slug}: could not fence its writes: ${errorMessage(error)} (a long transaction of the tenant holds them; the move resumes when re-run)`,
-      "fence-timeout",
-    );
-  } finally {
-    await client.query("SET lock_timeout = 0");
-  }
-  const fencedAt = Date.now();
-  try {
-    await report("fence", `writes of ${options.slug} fenced`);
-    const applied = await applyCapturedChanges(client, row.id, tables);
-    let verified: VerifiedTable[];
-    try {
-      verified = await verifyCopy(client, options.slug, row.id, tables);
-    } catch (error) {
-      if (error instanceof TenantMoveError && error.reason === "verify-failed") {
-        await rollBackMove(client, options, row.id);
-      }
-      throw error;
-    }
-    await report("verify", `${verified.length} tables verified`, {
-      applied,
-      tables: verified.map((t) => ({ table: t.table, rows: t.target.rows })),
-    });
-    const sequences = await advanceSequences(client, tables);
-    const registry = await switchRouting(client, row, source, target, owner, tables);
-    const fencedMs = Date.now() - fencedAt;
-    await report(
-      "switch",
-      `routing switched to ${target.mode} (version ${registry.routingVersion})`,
-      {
-        version: registry.routingVersion,
-        fencedMs,
-      },
-    );
-    return { registry, tables: verified, sequences, fencedMs };
-  } finally {
-    await client
-      .query(`SELECT pg_catalog.pg_advisory_unlock(${fenceLockKeySql(row.id)})`)
-      .catch(() => undefined);
-  }
-}
-
-/** The switch: one transaction. */
-async function switchRouting(
-  client: Queryable,
-  row: RegistryRow,
-  source: Placement,
-  target: Placement,
-  owner: string,
-  tables: readonly MoveTable[],
-): Promise<RegistryRow> {
-  await client.query("BEGIN");
-  try {
-    await client.query(
-      `UPDATE ${platform}.tenants
-          SET mode = $2, schema_name = $3, role_name = $4, database_name = $5,
-              routing_version = routing_version + 1, updated_at = now()
-        WHERE id = $1`,
-      [row.id, target.mode, target.schema, target.role, target.database],
-    );
-    const updated = await findTenant(client, row.slug);
-    if (!updated) throw new Error(`tenant ${row.slug} vanished from the registry during its move`);
-    await client.query(
-      `INSERT INTO ${platform}.retired_placements (tenant_id, schema_name, routing_version)
-       VALUES ($1, $2, $3)
-       ON CONFLICT (tenant_id, schema_name) DO UPDATE SET routing_version = EXCLUDED.routing_version,
-              retired_at = now()`,
-      [row.id, source.schema, updated.routingVersion],
-    );
-    await client.query(
-      `DELETE FROM ${platform}.retired_placements WHERE tenant_id = $1 AND schema_name = $2`,
-      [row.id, target.schema],
-    );
-    await makeSourceReadOnly(client, owner, row.id, tables);
-    await setPhase(client, row.id, "switched");
-    await client.query(`DELETE FROM ${platform}.tenant_move_changes WHERE tenant_id = $1`, [
-      row.id,
-    ]);
-    await client.query("COMMIT");
-    return updated;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  }
-}
-
-/** Undoes an unswitched move: triggers, captured changes, target placement, move row. */
-async function rollBackMove(
-  client: Queryable,
-  options: DriverOptions & { slug: string },
+/**
+ * Purges a switched move's source with the purge proof, then its guard triggers (gone with
+ * the database for a dedicated source) and the move's record.
+ */
+async function purgeOldPlacement(
+  connections: MoverConnections,
+  context: DriverContext,
+  slug: string,
   tenantId: string,
-): Promise<void> {
-  const move = await readMove(client, options.slug);
-  await dropMoveTriggers(client, tenantId);
-  if (move) await purgePlacement(driverContext(options), options.slug, tenantId, move.target);
-  await deleteMove(client, tenantId);
+  source: Placement,
+  target: Placement,
+): Promise<PurgeReport> {
+  const report = await purgePlacement(context, slug, tenantId, source, target);
+  if (source.database === context.controlDatabase) {
+    await dropMoveTriggers(connections.control, tenantId);
+  }
+  await deleteMove(connections.control, tenantId);
+  return report;
 }
 
 /**
@@ -435,10 +375,9 @@ async function rollBackMove(
 export async function abortMove(
   options: DriverOptions & { readonly slug: string },
 ): Promise<{ aborted: boolean }> {
-  const context = driverContext(options);
-  return withMoverClient(options.adminUrl, options.slug, async (client) => {
-    await ensureMoveObjects(client, context.roles.owner);
-    const move = await readMove(client, options.slug);
+  return moverConnections(options, async (connections, context) => {
+    await ensureMoveObjects(connections.control, context.roles.owner);
+    const move = await readMove(connections.control, options.slug);
     if (!move) return { aborted: false };
     if (move.phase === "switched") {
       throw new TenantMoveError(
@@ -446,7 +385,7 @@ export async function abortMove(
         "already-switched",
       );
     }
-    await rollBackMove(client, options, move.tenantId);
+    await rollBackMove(connections, context, options.slug, move.tenantId);
     return { aborted: true };
   });
 }
@@ -458,60 +397,24 @@ export async function abortMove(
 export async function purgeMovedTenant(
   options: DriverOptions & { readonly slug: string; readonly force?: boolean },
 ): Promise<PurgeReport | undefined> {
-  const context = driverContext(options);
-  return withMoverClient(options.adminUrl, options.slug, async (client) => {
-    await ensureMoveObjects(client, context.roles.owner);
-    const move: MoveRecord | undefined = await readMove(client, options.slug);
+  return moverConnections(options, async (connections, context) => {
+    await ensureMoveObjects(connections.control, context.roles.owner);
+    const move: MoveRecord | undefined = await readMove(connections.control, options.slug);
     if (move?.phase !== "switched") return undefined;
     if (!options.force && move.purgeAfter && move.purgeAfter.getTime() > Date.now()) {
       return undefined;
     }
-    const report = await purgePlacement(context, options.slug, move.tenantId, move.source);
-    await dropMoveTriggers(client, move.tenantId);
-    await deleteMove(client, move.tenantId);
-    return report;
+    return purgeOldPlacement(
+      connections,
+      context,
+      options.slug,
+      move.tenantId,
+      move.source,
+      move.target,
+    );
   });
 }
 
 function quotasOf(row: RegistryRow): { dbConnections: number; statementTimeoutMs: number } {
   return { dbConnections: row.dbConnections, statementTimeoutMs: row.statementTimeoutMs };
-}
-
-/**
- * The mover's connection: superuser, `session_replication_role = replica` (no foreign-key
- * or user triggers on the target while it converges), a dead-client check every second,
- * application_name
- * `tenancy-move:<slug>`, and the per-tenant move lock (one mover per tenant).
- */
-async function withMoverClient<T>(
-  adminUrl: string,
-  slug: string,
-  fn: (client: pg.Client) => Promise<T>,
-): Promise<T> {
-  const client = new pg.Client({
-    connectionString: adminUrl,
-    application_name: `tenancy-move:${slug}`,
-  });
-  client.on("error", () => undefined);
-  await client.connect().catch((error: unknown) => {
-    throw new Error(`cannot connect to ${redactUrl(adminUrl)}: ${errorMessage(error)}`);
-  });
-  try {
-    await client.query("SET session_replication_role = replica");
-    // A mover killed while its session waits (e.g. for a lock inside the write fence) is
-    // noticed within a second, so its fence dies with it instead of outliving it (PG 14+).
-    await client.query(
-      "SELECT set_config('client_connection_check_interval', '1000', false) WHERE current_setting('server_version_num')::int >= 140000",
-    );
-    const { rows } = await client.query<{ locked: boolean }>(
-      "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext('tenancy.move'), pg_catalog.hashtext($1)) AS locked",
-      [slug],
-    );
-    if (!rows[0]?.locked) {
-      throw new TenantMoveError(`a move of tenant ${slug} is already running`, "move-running");
-    }
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }

@@ -43,11 +43,11 @@ async function digest(
 }
 
 /**
- * Compares source and target of every table.
+ * Compares source and target of every table (each read on the connection to its database).
  * @throws TenantMoveError (`verify-failed`) naming each table that differs.
  */
 export async function verifyCopy(
-  client: Queryable,
+  sides: { readonly source: Queryable; readonly target: Queryable },
   slug: string,
   tenantId: string,
   tables: readonly MoveTable[],
@@ -56,8 +56,8 @@ export async function verifyCopy(
   for (const table of tables) {
     results.push({
       table: table.target.display,
-      source: await digest(client, table.source, table.columns, tenantId),
-      target: await digest(client, table.target, table.columns, tenantId),
+      source: await digest(sides.source, table.source, table.columns, tenantId),
+      target: await digest(sides.target, table.target, table.columns, tenantId),
     });
   }
   const differing = results.filter(

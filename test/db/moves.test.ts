@@ -483,9 +483,6 @@ describe("moving a tenant pool ↔ schema", () => {
     await driver.create({ slug: "stay", mode: "pool", quotas });
     await expect(move("stay", "pool")).rejects.toThrow(/already in database mode pool/);
     await expect(move("stay", "pool")).rejects.toMatchObject({ reason: "same-placement" });
-    await expect(move("stay", "dedicated" as never)).rejects.toMatchObject({
-      reason: "direction-unsupported",
-    });
     await expect(move("ghost", "schema")).rejects.toMatchObject({ reason: "not-found" });
     const bridge = await driver.create({ slug: "bridged", mode: "schema", quotas });
     await db.current.pool.query(

@@ -1,0 +1,410 @@
+/**
+ * Tenant moves to and from a dedicated database (another database on the same server)
+ * against a real PostgreSQL: pool → dedicated → schema → dedicated → pool with the tenant
+ * writing through the router during each move (every acknowledged write present, none
+ * duplicated, checksums equal, old placement purged with proof), a mover killed mid-copy
+ * (resumed, and aborted: the target database removed), and an aborted move out of a
+ * dedicated database (the source writable again, the shared role kept).
+ */
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTenantDatabaseDriver, type TenantDatabaseDriver } from "../../db/drivers/index.ts";
+import type { DatabaseMode, TenantRouting } from "../../db/drivers/types.ts";
+import { migrateAll } from "../../db/migrations/migrateAll.ts";
+import {
+  DEFAULT_MIGRATIONS_DIR,
+  defineMigrations,
+  loadMigrationDirectory,
+  type TenantMigration,
+} from "../../db/migrations/migrationSet.ts";
+import {
+  abortMove,
+  moveTenant,
+  type MoveOptions,
+  type MoveProgress,
+} from "../../db/moves/moveTenant.ts";
+import { findTenant } from "../../db/registry.ts";
+import { connectionSettingsFor } from "../../db/routing.ts";
+import { withDatabaseName } from "../../db/transaction.ts";
+import { createTenantRouter } from "../../db/tenantRouter.ts";
+import { useTestDatabase } from "../support/postgres.ts";
+import { bootstrapped, withAdmin, type Bootstrapped } from "./fixtures.ts";
+
+const db = useTestDatabase();
+let env: Bootstrapped;
+let driver: TenantDatabaseDriver;
+let migrations: TenantMigration[];
+const quotas = { dbConnections: 10, statementTimeoutMs: 10_000 };
+const passwords = new Map<string, string>(); // role → password
+const pools = new Map<string, pg.Pool>();
+
+beforeAll(async () => {
+  env = await bootstrapped(db.current, 8);
+  migrations = [
+    ...(await loadMigrationDirectory(DEFAULT_MIGRATIONS_DIR)),
+    ...defineMigrations([
+      {
+        id: "0100_events",
+        sql: "CREATE TABLE events (tenant_id uuid NOT NULL DEFAULT tenancy.current_tenant_id(), id bigserial, body text NOT NULL, PRIMARY KEY (tenant_id, id));",
+      },
+    ]),
+  ];
+  await migrateAll({ url: db.current.url, migrations, rolePrefix: db.current.rolePrefix });
+  driver = createTenantDatabaseDriver(driverOptions());
+  passwords.set(env.roles.app, env.appPassword);
+});
+afterAll(async () => {
+  await Promise.all([...pools.values()].map((p) => p.end()));
+  await env.close();
+});
+
+function driverOptions() {
+  return {
+    adminUrl: db.current.url,
+    rolePrefix: db.current.rolePrefix,
+    databasePrefix: db.current.name,
+    migrations,
+  };
+}
+
+/** The same password on every move: a schema and a dedicated placement share the role. */
+function move(slug: string, to: DatabaseMode, extra: Partial<MoveOptions> = {}) {
+  const password = `pw-${slug}-0123456789abcdef`;
+  passwords.set(`${db.current.rolePrefix}_t_${slug}`, password);
+  return moveTenant({
+    ...driverOptions(),
+    slug,
+    to,
+    graceMs: 0,
+    batchSize: 100,
+    password,
+    ...extra,
+  });
+}
+
+function poolFor(routing: TenantRouting): pg.Pool {
+  const key = `${routing.database}/${routing.role}/${routing.schema}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    pool = new pg.Pool({
+      ...connectionSettingsFor(routing, { password: passwords.get(routing.role) ?? "" }),
+      max: 4,
+    });
+    pool.on("error", () => undefined); // a purge ends the old placement's sessions
+    pools.set(key, pool);
+  }
+  return pool;
+}
+
+async function routingOf(slug: string): Promise<TenantRouting> {
+  const row = await withAdmin(db.current, (c) => findTenant(c, slug));
+  if (!row) throw new Error(`no tenant ${slug}`);
+  const url = new URL(db.current.url);
+  return {
+    slug,
+    tenantId: row.id,
+    mode: row.mode,
+    host: url.hostname,
+    port: Number(url.port),
+    database: row.databaseName,
+    schema: row.schemaName,
+    role: row.roleName,
+    searchPath: [row.schemaName],
+    quotas,
+    version: row.routingVersion,
+  };
+}
+
+const router = createTenantRouter({ resolve: routingOf, poolFor, fenceRetryDelayMs: 100 });
+
+/** A superuser query on `database` (the control database when omitted). */
+async function superQuery<T extends pg.QueryResultRow>(
+  sql: string,
+  params: unknown[] = [],
+  database?: string,
+): Promise<T[]> {
+  const url = database ? withDatabaseName(db.current.url, database) : db.current.url;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function exists(kind: "database" | "schema" | "role", name: string): Promise<boolean> {
+  const sql = {
+    database: "SELECT 1 FROM pg_database WHERE datname = $1",
+    schema: "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+    role: "SELECT 1 FROM pg_roles WHERE rolname = $1",
+  }[kind];
+  return (await superQuery(sql, [name])).length > 0;
+}
+
+/** Inserts, deletes and updates through the router; the model keeps only acknowledged writes. */
+function tenantWriter(slug: string, model: Map<string, string>, round: number) {
+  const unexpected: unknown[] = [];
+  let retryable = 0;
+  let stop = false;
+  const done = (async () => {
+    for (let i = 0; !stop; i += 1) {
+      try {
+        const outcome = await router.withTenant(slug, async (c) => {
+          const name = `w-${round}-${i}`;
+          await c.query("INSERT INTO projects (name) VALUES ($1)", [name]);
+          const victim = i % 5 === 0 ? [...model.keys()][i % 7] : undefined;
+          if (victim) await c.query("DELETE FROM projects WHERE name = $1", [victim]);
+          const renamed = i % 3 === 0 ? [...model.keys()][i % 11] : undefined;
+          if (renamed && renamed !== victim) {
+            // An update the model can see: created_at set to a small epoch (round * 100000 + i).
+            await c.query("UPDATE projects SET created_at = to_timestamp($2) WHERE name = $1", [
+              renamed,
+              round * 100_000 + i + 1,
+            ]);
+          }
+          return { name, victim, renamed: renamed !== victim ? renamed : undefined };
+        });
+        model.set(outcome.name, "");
+        if (outcome.victim) model.delete(outcome.victim);
+        if (outcome.renamed) model.set(outcome.renamed, String(round * 100_000 + i + 1));
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === "TN001" || code === "TN002") retryable += 1;
+        else unexpected.push(error);
+      }
+    }
+  })();
+  return {
+    unexpected,
+    get retryable() {
+      return retryable;
+    },
+    async stop() {
+      stop = true;
+      await done;
+    },
+  };
+}
+
+/** The tenant's written projects where its routing points now, exactly as the model says. */
+async function expectModel(slug: string, model: Map<string, string>, seeded: number) {
+  const routing = await routingOf(slug);
+  const rows = await superQuery<{ name: string; updated: string | null; n: number }>(
+    `SELECT name, count(*)::int AS n,
+            min(CASE WHEN created_at < '2000-01-01' THEN extract(epoch FROM created_at)::bigint::text END) AS updated
+       FROM "${routing.schema}".projects WHERE tenant_id = $1 GROUP BY name`,
+    [routing.tenantId],
+    routing.database,
+  );
+  const written = rows.filter((r) => r.name.startsWith("w-"));
+  expect(rows.filter((r) => r.n !== 1)).toEqual([]); // none duplicated
+  expect(new Set(written.map((r) => r.name))).toEqual(new Set(model.keys())); // none lost
+  for (const r of written) expect(r.updated ?? "", r.name).toBe(model.get(r.name));
+  expect(rows.length - written.length).toBe(seeded);
+}
+
+const STEPS = [
+  "prepare",
+  "provision",
+  "capture",
+  "copy",
+  "catch-up",
+  "fence",
+  "verify",
+  "switch",
+  "purge",
+  "done",
+];
+
+describe("moving a tenant to and from a dedicated database", () => {
+  it("pool → dedicated → schema → dedicated → pool under writes: nothing lost, old placements purged with proof", async () => {
+    const slug = "roamer";
+    await driver.create({ slug, mode: "pool", quotas });
+    const neighbour = await driver.create({ slug: "stayer", mode: "pool", quotas });
+    await router.withTenant(slug, async (c) => {
+      await c.query(
+        `WITH p AS (INSERT INTO projects (name) SELECT 'seed-' || g FROM generate_series(1, 800) g RETURNING id)
+         INSERT INTO tasks (project_id, title) SELECT id, 'task' FROM p, generate_series(1, 2)`,
+      );
+      await c.query("INSERT INTO events (body) SELECT 'e-' || g FROM generate_series(1, 700) g");
+    });
+    await router.withTenant("stayer", (c) =>
+      c.query("INSERT INTO projects (name) SELECT 'n-' || g FROM generate_series(1, 30) g"),
+    );
+    const role = `${db.current.rolePrefix}_t_${slug}`;
+    const database = `${db.current.name}_${slug}`;
+    const model = new Map<string, string>();
+    const route: DatabaseMode[] = ["dedicated", "schema", "dedicated", "pool"];
+    for (const [round, to] of route.entries()) {
+      const before = await routingOf(slug);
+      const writer = tenantWriter(slug, model, round);
+      const steps: MoveProgress[] = [];
+      let fenced: string | undefined;
+      await new Promise((r) => setTimeout(r, 200));
+      const result = await move(slug, to, {
+        onProgress: async (p) => {
+          steps.push(p);
+          if (p.step !== "fence") return;
+          // Fenced: a write on the source fails fast with TN001.
+          fenced = await router
+            .withTenant(slug, (c) => c.query("INSERT INTO projects (name) VALUES ('fenced')"))
+            .then(
+              () => "written",
+              (e: { code?: string }) => e.code,
+            );
+        },
+      }).finally(async () => {
+        await new Promise((r) => setTimeout(r, 200));
+        await writer.stop();
+      });
+      console.log(
+        `move ${before.mode} → ${to}: fenced ${result.fencedMs} ms, ${writer.retryable} retryable errors reached the writer, ${model.size} written projects`,
+      );
+      expect(writer.unexpected).toEqual([]);
+      expect(fenced).toBe("TN001");
+      expect([...new Set(steps.map((s) => s.step))]).toEqual(STEPS);
+      expect(steps.filter((s) => s.step === "copy").length).toBeGreaterThan(15); // batches of 100
+      expect(result).toMatchObject({ from: before.mode, to });
+      expect(result.routing).toMatchObject({
+        mode: to,
+        version: before.version + 1,
+        database: to === "dedicated" ? database : db.current.name,
+      });
+      for (const t of result.tables) expect(t.target, t.table).toEqual(t.source);
+      expect(result.tables.map((t) => t.table).sort()).toEqual(
+        ["events", "projects", "tasks"].map((t) => `${result.routing.schema}.${t}`),
+      );
+      expect(result.purge?.verified).toBe(true);
+      await expectModel(slug, model, 800);
+      const tasks = await superQuery<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "${result.routing.schema}".tasks WHERE tenant_id = $1`,
+        [before.tenantId],
+        result.routing.database,
+      );
+      expect(tasks[0]?.n).toBe(1600);
+      // Sequences past the copied maximum: a new event does not collide.
+      await router.withTenant(slug, (c) => c.query("INSERT INTO events (body) VALUES ('after')"));
+
+      // The old placement is gone, the new one kept; a shared role survives.
+      if (before.mode === "dedicated") expect(await exists("database", database)).toBe(false);
+      if (before.mode === "schema") expect(await exists("schema", `tenant_${slug}`)).toBe(false);
+      if (before.mode === "pool") {
+        const left = await superQuery<{ n: number }>(
+          "SELECT count(*)::int AS n FROM app.projects WHERE tenant_id = $1",
+          [before.tenantId],
+        );
+        expect(left[0]?.n).toBe(0);
+      }
+      expect(await exists("role", role)).toBe(to !== "pool");
+      if (to === "dedicated") expect(await exists("database", database)).toBe(true);
+    }
+    // Back in the pool: the neighbour's rows were never touched.
+    const others = await superQuery<{ n: number }>(
+      "SELECT count(*)::int AS n FROM app.projects WHERE tenant_id = $1",
+      [neighbour.routing.tenantId],
+    );
+    expect(others[0]?.n).toBe(30);
+  }, 240_000);
+
+  it("a mover killed mid-copy into a dedicated database: a re-run resumes, an abort removes the target database", async () => {
+    for (const slug of ["cut", "cancel"]) {
+      await driver.create({ slug, mode: "pool", quotas });
+      await router.withTenant(slug, (c) =>
+        c.query("INSERT INTO events (body) SELECT 'e-' || g FROM generate_series(1, 3000) g"),
+      );
+    }
+    const kill = async (p: MoveProgress) => {
+      if (p.step === "copy" && Number(p.detail?.rows) >= 1000) {
+        await db.current.pool.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+          [`tenancy-move:${p.slug}`],
+        );
+      }
+    };
+    for (const slug of ["cut", "cancel"]) {
+      await expect(move(slug, "dedicated", { onProgress: kill })).rejects.toThrow(
+        /terminat|Connection/i,
+      );
+      expect(await routingOf(slug)).toMatchObject({ mode: "pool", version: 1 });
+      // Writes after the kill are accepted (no fence left) and captured.
+      await router.withTenant(slug, (c) =>
+        c.query("INSERT INTO events (body) VALUES ('after-kill')"),
+      );
+    }
+    const steps: MoveProgress[] = [];
+    const resumed = await move("cut", "dedicated", { onProgress: (p) => void steps.push(p) });
+    expect(steps[0]?.detail?.resumed).toBe(true);
+    const firstCopy = steps.find(
+      (s) => s.step === "copy" && String(s.detail?.table).endsWith("events"),
+    );
+    expect(Number(firstCopy?.detail?.rows)).toBeGreaterThanOrEqual(1000); // after the checkpoint
+    expect(resumed.tables.find((t) => t.table.endsWith(".events"))?.target.rows).toBe(3001);
+    const after = await superQuery<{ n: number }>(
+      "SELECT count(*)::int AS n FROM app.events WHERE body = 'after-kill'",
+      [],
+      `${db.current.name}_cut`,
+    );
+    expect(after[0]?.n).toBe(1);
+
+    expect(await abortMove({ ...driverOptions(), slug: "cancel" })).toEqual({ aborted: true });
+    expect(await exists("database", `${db.current.name}_cancel`)).toBe(false);
+    expect(await exists("role", `${db.current.rolePrefix}_t_cancel`)).toBe(false);
+    const cancel = await routingOf("cancel");
+    expect(cancel).toMatchObject({ mode: "pool", version: 1 });
+    const kept = await superQuery<{ n: number }>(
+      "SELECT count(*)::int AS n FROM app.events WHERE tenant_id = $1",
+      [cancel.tenantId],
+    );
+    expect(kept[0]?.n).toBe(3001);
+    const triggers = await superQuery(
+      "SELECT 1 FROM pg_trigger WHERE tgname LIKE 'tenancy_move_%'",
+    );
+    expect(triggers).toEqual([]);
+  }, 120_000);
+
+  it("an aborted move out of a dedicated database leaves it writable, the target schema removed and the shared role kept", async () => {
+    const slug = "homebody";
+    await driver.create({
+      slug,
+      mode: "dedicated",
+      quotas,
+      password: `pw-${slug}-0123456789abcdef`,
+    });
+    passwords.set(`${db.current.rolePrefix}_t_${slug}`, `pw-${slug}-0123456789abcdef`);
+    await router.withTenant(slug, (c) =>
+      c.query("INSERT INTO events (body) SELECT 'e-' || g FROM generate_series(1, 2000) g"),
+    );
+    const stop = async (p: MoveProgress) => {
+      if (p.step === "copy" && Number(p.detail?.rows) >= 500) {
+        await db.current.pool.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+          [`tenancy-move:${p.slug}`],
+        );
+      }
+    };
+    await expect(move(slug, "schema", { onProgress: stop })).rejects.toThrow(
+      /terminat|Connection/i,
+    );
+    expect(await exists("schema", `tenant_${slug}`)).toBe(true);
+    expect(await abortMove({ ...driverOptions(), slug })).toEqual({ aborted: true });
+    expect(await exists("schema", `tenant_${slug}`)).toBe(false);
+    expect(await exists("role", `${db.current.rolePrefix}_t_${slug}`)).toBe(true);
+    expect(await routingOf(slug)).toMatchObject({ mode: "dedicated", version: 1 });
+    await router.withTenant(slug, (c) =>
+      c.query("INSERT INTO events (body) VALUES ('after-abort')"),
+    );
+    const rows = await superQuery<{ n: number }>(
+      "SELECT count(*)::int AS n FROM app.events",
+      [],
+      `${db.current.name}_${slug}`,
+    );
+    expect(rows[0]?.n).toBe(2001);
+    const triggers = await superQuery(
+      "SELECT 1 FROM pg_trigger WHERE tgname LIKE 'tenancy_move_%'",
+      [],
+      `${db.current.name}_${slug}`,
+    );
+    expect(triggers).toEqual([]);
+  }, 120_000);
+});
