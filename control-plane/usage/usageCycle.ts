@@ -13,27 +13,28 @@
  *
  * A source that cannot be read leaves a gap (`control_plane.usage_gaps`), never zeros.
  */
-import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { errorMessage } from "../../db/transaction.ts";
 import { BUCKET_SECONDS, bucketOf } from "./buckets.ts";
+import {
+  dedicatedSource,
+  ownCounters,
+  readDedicatedCounters,
+  type DedicatedReadings,
+} from "./dedicatedSources.ts";
+import { claimFlushes, type ClaimedFlushes } from "./flushClaims.ts";
 import type { KubeQuotaReader } from "./kubeQuotas.ts";
 import {
-  claimedCounters,
-  claimFlushed,
   connectionsByTenant,
   deleteClaims,
-  openClaims,
   readRegistry,
   SAMPLER_APPLICATION_NAME,
   storageByTenant,
-  type ClaimedCounters,
   type RegisteredTenant,
   type TenantStorage,
 } from "./sharedSources.ts";
 import {
   addCounters,
-  appliedClaims,
   markClaimApplied,
   operationsByBucket,
   recordGap,
@@ -100,12 +101,8 @@ export async function runUsageCycle(options: UsageCycleOptions): Promise<UsageCy
   }
 }
 
-interface SharedReading {
+interface SharedReading extends ClaimedFlushes {
   readonly registry: RegisteredTenant[];
-  readonly counters: ClaimedCounters[];
-  readonly claims: string[];
-  readonly alreadyApplied: string[];
-  readonly claimedRows: number;
   readonly connections: Map<string, number>;
   readonly storage?: Map<string, TenantStorage>;
 }
@@ -130,6 +127,11 @@ async function collect(
     reading = await readShared(shared, control, options, storageDue);
   } catch (error) {
     gaps.push({ source: "shared-database", reason: errorMessage(error) });
+  }
+  let dedicated: DedicatedReadings | undefined;
+  if (reading) {
+    dedicated = await readDedicatedCounters(options.sharedDatabaseUrl, control, reading.registry);
+    gaps.push(...dedicated.gaps);
   }
 
   let quotas: Map<string, Record<string, string>> | undefined;
@@ -159,6 +161,21 @@ async function collect(
           // Pooled tenants' counters come from the application role; a bridge tenant's from
           // it or the tenant's own role. Anything else is another tenant's claim: refused.
           if (!tenant || (c.flushedBy !== appRole && c.flushedBy !== tenant.role)) {
+            refused += 1;
+            continue;
+          }
+          rows.push({ ...c, slug: tenant.slug, tier: tierOf.get(tenant.slug) ?? null });
+        }
+        await addCounters(control, rows);
+      }
+    }
+    for (const { tenant, claims, counters } of dedicated?.readings ?? []) {
+      for (const claim of claims) {
+        if (!(await markClaimApplied(control, claim, dedicatedSource(tenant.slug)))) continue;
+        applied.push(claim);
+        const rows: CounterRow[] = [];
+        for (const c of counters.filter((row) => row.claim === claim)) {
+          if (!ownCounters(tenant, c)) {
             refused += 1;
             continue;
           }
@@ -202,7 +219,8 @@ async function collect(
   }
   if (shared && reading) {
     // Applied (now or by an earlier cycle): the flushed rows have done their work.
-    await deleteClaims(shared, [...applied, ...reading.alreadyApplied]).catch(() => undefined);
+    // (A dedicated database's applied claims are deleted by the next cycle's read.)
+    await deleteClaims(shared, applied).catch(() => undefined);
   }
   await shared?.end().catch(() => undefined);
   await control.query("BEGIN");
@@ -217,7 +235,9 @@ async function collect(
     skipped: false,
     bucket,
     tenants: tenants.length,
-    claimedRows: reading?.claimedRows ?? 0,
+    claimedRows:
+      (reading?.claimedRows ?? 0) +
+      (dedicated?.readings.reduce((sum, r) => sum + r.claimedRows, 0) ?? 0),
     appliedClaims: applied.length,
     refusedRows: refused,
     storageSampled: reading?.storage !== undefined,
@@ -232,28 +252,14 @@ async function readShared(
   storageDue: boolean,
 ): Promise<SharedReading> {
   const registry = await readRegistry(shared);
-  const open = await openClaims(shared);
-  const done = await appliedClaims(control, open);
-  const alreadyApplied = open.filter((claim) => done.has(claim));
-  await deleteClaims(shared, alreadyApplied);
-  const claim = randomUUID();
-  const claimedRows = await claimFlushed(shared, claim);
-  await options.afterStep?.("claimed");
-  const claims = [...open.filter((c) => !done.has(c)), ...(claimedRows > 0 ? [claim] : [])];
-  const counters = await claimedCounters(shared, claims);
+  const flushes = await claimFlushes(shared, control, () =>
+    options.afterStep ? options.afterStep("claimed") : Promise.resolve(),
+  );
   const connections = await connectionsByTenant(shared, registry);
   const storage = storageDue
     ? await storageByTenant(shared, registry, options.sharedSchema ?? "app")
     : undefined;
-  return {
-    registry,
-    counters,
-    claims,
-    alreadyApplied: [],
-    claimedRows,
-    connections,
-    ...(storage ? { storage } : {}),
-  };
+  return { registry, ...flushes, connections, ...(storage ? { storage } : {}) };
 }
 
 async function isStorageDue(control: pg.Client, now: Date, every: number): Promise<boolean> {
