@@ -4,7 +4,7 @@
  * (and the audit role). On AWS the database would be an instance of its own; the SQL is the same.
  */
 import pg from "pg";
-import { bootstrapDatabase } from "../bootstrap.ts";
+import { bootstrapDatabase, grantApplicationAccess } from "../bootstrap.ts";
 import { quoteIdent } from "../identifiers.ts";
 import { registerTenant } from "../registry.ts";
 import {
@@ -88,4 +88,21 @@ export async function createDedicatedDatabase(
     }),
   );
   await migrateNewSchema(context, { url: databaseUrl, schema: context.sharedSchema }, failure);
+}
+
+/**
+ * Grants a dedicated tenant's role what it was given at creation in its own database again
+ * (CONNECT, USAGE and DML on its schema): privileges revoked out of band come back with any
+ * update, as a schema tenant's do.
+ */
+export async function restoreDedicatedAccess(
+  context: DriverContext,
+  routing: { readonly database: string; readonly schema: string; readonly role: string },
+): Promise<void> {
+  await withClient(pg, withDatabaseName(context.adminUrl, routing.database), async (client) => {
+    await client.query(
+      `GRANT CONNECT ON DATABASE ${quoteIdent(routing.database)} TO ${quoteIdent(routing.role)}`,
+    );
+    await grantApplicationAccess(client, context.roles.owner, routing.schema, [routing.role]);
+  });
 }

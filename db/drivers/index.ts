@@ -3,7 +3,7 @@ import { assertNever } from "../../contract/modes.ts";
 import { provisionMoveTarget } from "../moves/movePlacements.ts";
 import { purgeTenant } from "../purge.ts";
 import { driverContext } from "./driverContext.ts";
-import { createDedicatedTenant } from "./dedicatedDriver.ts";
+import { createDedicatedTenant, restoreDedicatedAccess } from "./dedicatedDriver.ts";
 import { createPooledTenant, updatePooledTenant } from "./poolDriver.ts";
 import { createSchemaTenant, updateTenantWithRole } from "./schemaDriver.ts";
 import { parseTenantDatabaseSpec, type DriverOptions, type TenantDatabaseDriver } from "./types.ts";
@@ -48,8 +48,12 @@ export function createTenantDatabaseDriver(options: DriverOptions): TenantDataba
         case "pool":
           return updatePooledTenant(context, spec);
         case "schema":
-        case "dedicated":
           return updateTenantWithRole(context, spec);
+        case "dedicated": {
+          const result = await updateTenantWithRole(context, spec);
+          await restoreDedicatedAccess(context, result.routing);
+          return result;
+        }
         default:
           return assertNever(spec.mode, "database mode");
       }

@@ -6,7 +6,7 @@
  */
 import pg from "pg";
 import { findTenant } from "../registry.ts";
-import { withClient } from "../transaction.ts";
+import { errorMessage, withClient, withDatabaseName } from "../transaction.ts";
 import type { DatabaseMode } from "./types.ts";
 
 /** The placement's names, as the state records them. */
@@ -18,11 +18,11 @@ export interface PlacementNames {
   readonly database: string;
 }
 
-/** Privileges a schema tenant's role needs and was given at creation. */
+/** Privileges a schema or dedicated tenant's role needs and was given at creation. */
 export interface RoleAccess {
-  /** CONNECT on the database its schema lives in. */
+  /** CONNECT on the database its schema lives in (the shared one, or its own). */
   readonly connect: boolean;
-  /** USAGE on its own schema. */
+  /** USAGE on its schema (its own in the shared database, or the one of its own database). */
   readonly schemaUsage: boolean;
 }
 
@@ -61,7 +61,8 @@ export async function readLivePlacement(
               (SELECT substring(c FROM '^statement_timeout=(.*)$')
                  FROM pg_catalog.pg_db_role_setting s, unnest(s.setconfig) AS c
                 WHERE s.setrole = r.oid AND s.setdatabase = 0 AND c LIKE 'statement_timeout=%') AS timeout,
-              pg_catalog.has_database_privilege(r.oid, $2, 'CONNECT') AS connect,
+              CASE WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $2) THEN false
+                   ELSE pg_catalog.has_database_privilege(r.oid, $2, 'CONNECT') END AS connect,
               CASE WHEN to_regnamespace($3) IS NULL THEN false
                    ELSE pg_catalog.has_schema_privilege(r.oid, $3, 'USAGE') END AS usage
          FROM pg_catalog.pg_roles r WHERE r.rolname = $1`,
@@ -69,6 +70,7 @@ export async function readLivePlacement(
     );
     const role = rows[0];
     if (!role) {
+      // A dropped role enforces nothing and may do nothing: the state's quotas differ (drift).
       return {
         quotas: { dbConnections: null, statementTimeoutMs: null },
         access: { connect: false, schemaUsage: false },
@@ -79,13 +81,35 @@ export async function readLivePlacement(
         dbConnections: role.limit,
         statementTimeoutMs: role.timeout === null ? null : durationMs(role.timeout),
       },
-      // A dedicated tenant's schema lives in its own database: only CONNECT is read here.
       access: {
         connect: role.connect,
-        schemaUsage: names.mode === "schema" ? Boolean(role.usage) : true,
+        // A dedicated tenant's schema lives in its own database: asked there.
+        schemaUsage:
+          names.mode === "schema"
+            ? Boolean(role.usage)
+            : role.connect && (await schemaUsageIn(adminUrl, names)),
       },
     };
   });
+}
+
+/** Whether the role has USAGE on the schema inside the placement's own database. */
+async function schemaUsageIn(adminUrl: string, names: PlacementNames): Promise<boolean> {
+  try {
+    return await withClient(pg, withDatabaseName(adminUrl, names.database), async (client) => {
+      const { rows } = await client.query<{ usage: boolean }>(
+        `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $2)
+                       OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1) THEN false
+                     ELSE pg_catalog.has_schema_privilege($1, $2, 'USAGE') END AS usage`,
+        [names.role, names.schema],
+      );
+      return rows[0]?.usage === true;
+    });
+  } catch (error) {
+    // The database went away after the first read: nothing is usable in it.
+    if (/does not exist/.test(errorMessage(error))) return false;
+    throw error;
+  }
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = {

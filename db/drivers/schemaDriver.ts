@@ -89,9 +89,7 @@ export async function updateTenantWithRole(
       await assertRegisteredAs(client, spec.slug, spec.mode);
       const current = await findTenant(client, spec.slug);
       if (!current) throw new Error(`tenant ${spec.slug} is not registered`);
-      await applyTenantRoleQuotas(client, current.roleName, current.schemaName, spec.quotas);
-      // Privileges revoked out of band (a refresh shows them) come back with any update.
-      if (spec.mode === "schema") await grantSchemaAccess(client, context, current);
+      // With a password the role is (re)created as needed: a role dropped out of band comes back.
       if (spec.password !== undefined) {
         await ensureTenantRole(
           client,
@@ -100,7 +98,12 @@ export async function updateTenantWithRole(
           spec.quotas,
           spec.password,
         );
+      } else {
+        await applyTenantRoleQuotas(client, current.roleName, current.schemaName, spec.quotas);
       }
+      // Privileges revoked out of band (a refresh shows them) come back with any update; a
+      // dedicated tenant's are granted in its own database, by the driver after this.
+      if (spec.mode === "schema") await grantSchemaAccess(client, context, current);
       const row = await updateTenantQuotas(client, spec.slug, spec.quotas);
       return {
         routing: routingFor(context, row),

@@ -48,9 +48,9 @@ export interface TenantDatabaseOutputs extends TenantDatabaseInputs {
   /** Tenant role password (schema/dedicated); absent for pooled tenants. Secret. */
   readonly password?: string;
   /**
-   * The schema tenant role's privileges (CONNECT, USAGE on its schema): true when created or
-   * updated, as found on the server after a refresh. Absent for other modes and for state
-   * written before it was recorded.
+   * The tenant role's privileges (CONNECT, USAGE on its schema) of a schema or dedicated
+   * tenant: true when created or updated, as found on the server after a refresh. Absent for
+   * pooled tenants and for state written before it was recorded.
    */
   readonly access?: RoleAccess;
 }
@@ -159,7 +159,7 @@ function outputsOf(
     version: r.version,
     ...(password === undefined ? {} : { password }),
     // The driver grants these on create and re-grants them on update.
-    ...(inputs.mode === "schema" ? { access: { connect: true, schemaUsage: true } } : {}),
+    ...(inputs.mode === "pool" ? {} : { access: { connect: true, schemaUsage: true } }),
   };
 }
 
@@ -178,8 +178,15 @@ export async function updateTenantDatabase(
   news: TenantDatabaseInputs,
 ): Promise<{ outs: TenantDatabaseOutputs }> {
   const driver = await driverFor(news);
+  // A refresh that found no role records null quotas: the role is created again, with the
+  // password the state holds (a new one when the inputs give one).
+  const roleLost = olds.mode !== "pool" && olds.quotas?.dbConnections === null;
   const newPassword =
-    news.password !== undefined && news.password !== olds.password ? news.password : undefined;
+    news.password !== undefined && news.password !== olds.password
+      ? news.password
+      : roleLost
+        ? olds.password
+        : undefined;
   const result = await driver.update({ ...specOf(news, newPassword), tenantId: olds.tenantId });
   return { outs: outputsOf(news, result, result.password ?? olds.password) };
 }
@@ -204,7 +211,7 @@ export async function readTenantDatabase(
     id,
     props: {
       ...olds,
-      // Unreadable values (a dropped role) stay null: the next update then fails saying so.
+      // A dropped role's quotas read null (drift); the next update creates the role again.
       quotas: live.quotas as TenantDatabaseOutputs["quotas"],
       ...(olds.access !== undefined && live.access ? { access: live.access } : {}),
     },

@@ -18,6 +18,7 @@ import type {
 } from "../../db/pulumi/providerRuntime.ts";
 import { tenantDatabaseProvider } from "../../db/pulumi/tenantDatabaseObjects.ts";
 import { connectionSettingsFor } from "../../db/routing.ts";
+import { withDatabaseName } from "../../db/transaction.ts";
 import { useTestDatabase } from "../support/postgres.ts";
 import { bootstrapped, withAdmin, type Bootstrapped } from "./fixtures.ts";
 
@@ -48,6 +49,29 @@ async function roleSettings(role: string) {
     );
     return rows[0];
   });
+}
+
+/** Runs one statement as the administrator in `database` of the test server. */
+async function inDatabase(database: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: withDatabaseName(db.current.url, database) });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The tenant's role logs in with the recorded password and reads its schema. */
+async function canConnectAndRead(outs: TenantDatabaseOutputs): Promise<void> {
+  const client = new pg.Client(connectionSettingsFor(outs, { password: outs.password }));
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ schema: string }>("SELECT current_schema() AS schema");
+    expect(rows).toEqual([{ schema: outs.schema }]);
+  } finally {
+    await client.end();
+  }
 }
 
 describe("TenantDatabase provider", () => {
@@ -167,6 +191,76 @@ describe("TenantDatabase provider", () => {
     expect((await roleSettings(outs.role))?.limit).toBe(2);
     await tenantDatabaseProvider.delete(created.id, repairedOuts);
   });
+
+  it("read of a dedicated tenant reports USAGE revoked inside its own database; update grants it again", async () => {
+    const created = await tenantDatabaseProvider.create(
+      inputs({ slug: "silo-drift", mode: "dedicated" }),
+    );
+    const outs = created.outs as TenantDatabaseOutputs;
+    expect(outs.access).toEqual({ connect: true, schemaUsage: true });
+    expect((await tenantDatabaseProvider.read(created.id, outs)).props).toEqual(outs);
+
+    // The privilege lives in the tenant's own database: revoked there, not in the shared one.
+    await inDatabase(outs.database, `REVOKE USAGE ON SCHEMA "${outs.schema}" FROM "${outs.role}"`);
+    const read = (await tenantDatabaseProvider.read(created.id, outs))
+      .props as TenantDatabaseOutputs;
+    expect(read).toEqual({ ...outs, access: { connect: true, schemaUsage: false } });
+    expect(
+      await tenantDatabaseProvider.diff(
+        created.id,
+        read,
+        inputs({ slug: "silo-drift", mode: "dedicated" }),
+      ),
+    ).toMatchObject({ changes: true, replaces: [] });
+
+    const repaired = (
+      await tenantDatabaseProvider.update(
+        created.id,
+        read,
+        inputs({ slug: "silo-drift", mode: "dedicated" }),
+      )
+    ).outs as TenantDatabaseOutputs;
+    expect((await tenantDatabaseProvider.read(created.id, repaired)).props).toEqual(repaired);
+    await canConnectAndRead(repaired);
+    await tenantDatabaseProvider.delete(created.id, repaired);
+  }, 60_000);
+
+  it.each(["schema", "dedicated"] as const)(
+    "read of a %s tenant whose role was dropped reports null quotas and no access; update creates the role again",
+    async (mode) => {
+      const slug = `gone-${mode}`;
+      const created = await tenantDatabaseProvider.create(inputs({ slug, mode }));
+      const outs = created.outs as TenantDatabaseOutputs;
+      // What an operator has to do to drop it: its privileges first, in every database.
+      const databases = [...new Set([db.current.name, outs.database])];
+      for (const database of databases) await inDatabase(database, `DROP OWNED BY "${outs.role}"`);
+      await inDatabase(db.current.name, `DROP ROLE "${outs.role}"`);
+
+      const read = (await tenantDatabaseProvider.read(created.id, outs))
+        .props as TenantDatabaseOutputs;
+      expect(read).toEqual({
+        ...outs,
+        quotas: { dbConnections: null, statementTimeoutMs: null },
+        access: { connect: false, schemaUsage: false },
+      });
+      expect(
+        await tenantDatabaseProvider.diff(created.id, read, inputs({ slug, mode })),
+      ).toMatchObject({
+        changes: true,
+        replaces: [],
+      });
+
+      const repaired = (
+        await tenantDatabaseProvider.update(created.id, read, inputs({ slug, mode }))
+      ).outs as TenantDatabaseOutputs;
+      expect(repaired.password).toBe(outs.password); // the applications' password still works
+      expect((await tenantDatabaseProvider.read(created.id, repaired)).props).toEqual(repaired);
+      expect(repaired.quotas).toEqual(outs.quotas);
+      await canConnectAndRead(repaired);
+      await tenantDatabaseProvider.delete(created.id, repaired);
+    },
+    60_000,
+  );
 
   it("works from the serialised closure in a separate Node process", async () => {
     const dir = await mkdtemp(join(tmpdir(), "tenancy-provider-"));
