@@ -5,9 +5,10 @@
  * interleaved in alternating order. Prints the median latency of each variant and the ratio.
  * Then the cost of usage recording: the same query through `withTenant` with and without a
  * usage recorder (statement counting, application_name, a flush every second), paired the same
- * way in the same run.
+ * way in the same run. Then the signed tenant context next to the plain one (bench/rlsSigned.ts).
  *
- *   node --import tsx bench/rls.ts [--tenants 1000] [--rows-per-tenant 1000] [--iterations 4000] [--usage-only]
+ *   node --import tsx bench/rls.ts [--tenants 1000] [--rows-per-tenant 1000] [--iterations 4000]
+ *     [--usage-only | --signed-only]
  *
  * Uses DATABASE_URL when set (a superuser URL), else starts an embedded PostgreSQL.
  */
@@ -19,7 +20,8 @@ import { protectDatabase } from "../db/protect.ts";
 import { withTenant } from "../db/tenantContext.ts";
 import { createUsageRecorder } from "../db/usage/usageRecorder.ts";
 import { withDatabaseName } from "../db/transaction.ts";
-import { benchServer } from "./support.ts";
+import { loadSignedCopy, signedOverhead } from "./rlsSigned.ts";
+import { benchServer, median, us } from "./support.ts";
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     iterations: { type: "string", default: "4000" },
     explain: { type: "boolean", default: false },
     "usage-only": { type: "boolean", default: false },
+    "signed-only": { type: "boolean", default: false },
   },
 });
 const TENANTS = Number(values.tenants);
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
     const { roles } = await bootstrapDatabase(setup, { rolePrefix: prefix, appPassword: password });
     await loadData(setup, roles.owner, roles.app);
     await protectDatabase(setup, { schemas: ["app"] });
+    if (!values["usage-only"]) await loadSignedCopy(setup, roles.owner, roles.app);
     await setup.query("VACUUM (FREEZE, ANALYZE)"); // same hint bits and visibility map for both copies
     const tenants = (
       await setup.query<{ id: string }>("SELECT DISTINCT tenant_id AS id FROM plain.orders")
@@ -100,7 +104,8 @@ async function main(): Promise<void> {
     );
     const ratios: number[] = [];
     if (values.explain) await explain(client, tenants[0] as string);
-    for (const query of values["usage-only"] ? [] : QUERIES) {
+    const only = values["usage-only"] || values["signed-only"];
+    for (const query of only ? [] : QUERIES) {
       const result = await measure(client, query, tenants);
       ratios.push(result.pairedRatio);
       console.log(
@@ -117,7 +122,10 @@ async function main(): Promise<void> {
       );
     }
     await client.end();
-    await usageOverhead(appUrl.toString(), url, tenants);
+    if (!values["usage-only"]) {
+      await signedOverhead(appUrl.toString(), tenants, ITERATIONS, ROWS);
+    }
+    if (!values["signed-only"]) await usageOverhead(appUrl.toString(), url, tenants);
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     for (const role of ["app", "audit", "owner"])
@@ -288,16 +296,6 @@ async function contextCost(client: pg.Client, tenants: readonly string[]): Promi
   }
   await client.query("COMMIT");
   return median(samples);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-function us(micros: number): string {
-  return `${micros.toFixed(0)} µs`;
 }
 
 await main();

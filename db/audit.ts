@@ -6,6 +6,7 @@ import type { AuditFinding, AuditReport } from "./auditFindings.ts";
 import { connectFindings } from "./auditConnect.ts";
 import { ledgerFindings } from "./auditLedger.ts";
 import { roleSettingFindings } from "./auditRoleSettings.ts";
+import { contextKeyFindings, signedModeOf } from "./auditSignedContext.ts";
 import { crossSchemaFindings, functionFindings, roleFindings, viewFindings } from "./auditRoles.ts";
 import { keyFindings, policyFindings, tableFindings } from "./auditTables.ts";
 import { DEFAULT_ROLE_PREFIX, managedRoles, tenantRoleLikePattern } from "./identifiers.ts";
@@ -49,15 +50,18 @@ export async function auditDatabase(
     .filter((r) => r !== appRole);
   const roles = [appRole, ...tenantRoles];
   const tables = await listTenantTables(client, options.schemas);
+  const owner = managedRoles(prefix).owner;
+  const signed = await signedModeOf(client);
   const findings: AuditFinding[] = [
     ...tables.flatMap(tableFindings),
-    ...(await policyFindings(client, tables)),
+    ...(await policyFindings(client, tables, signed)),
     ...(await keyFindings(client, tables)),
     ...(await viewFindings(client, roles)),
-    ...(await functionFindings(client, roles)),
+    ...(await functionFindings(client, roles, owner)),
     ...(await roleFindings(client, roles, tables)),
     ...(await crossSchemaFindings(client, prefix, tenantRoles)),
-    ...(await ledgerFindings(client, managedRoles(prefix).owner, roles)),
+    ...(await ledgerFindings(client, owner, roles)),
+    ...(signed ? await contextKeyFindings(client, owner, roles) : []),
     ...(await roleSettingFindings(client)),
     ...(await connectFindings(client, {
       appRole,

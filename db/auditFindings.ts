@@ -24,7 +24,9 @@ export type FindingCode =
   | "role-can-connect"
   | "ledger-not-owned"
   | "ledger-accessible"
-  | "role-setting-drift";
+  | "role-setting-drift"
+  | "context-keys-readable"
+  | "policy-context-unsigned";
 
 export interface AuditFinding {
   readonly code: FindingCode;

@@ -4,6 +4,7 @@
  * reach, and cross-tenant schema access.
  */
 import type { AuditFinding } from "./auditFindings.ts";
+import { isTrustedVerifier } from "./auditSignedContext.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { EXCLUDED_SCHEMAS_SQL, type TenantTable } from "./tenantTables.ts";
 import type { Queryable } from "./transaction.ts";
@@ -127,13 +128,28 @@ export async function viewFindings(
     });
 }
 
-/** SECURITY DEFINER functions an audited role may execute. */
+/**
+ * SECURITY DEFINER functions an audited role may execute, except the signed tenant context's
+ * verifiers as bootstrap writes them (owned by `owner`, same body, pinned search_path).
+ */
 export async function functionFindings(
   client: Queryable,
   roles: readonly string[],
+  owner: string,
 ): Promise<AuditFinding[]> {
-  const { rows } = await client.query<{ name: string; owner: string; callers: string[] }>(
+  const { rows } = await client.query<{
+    name: string;
+    owner: string;
+    callers: string[];
+    schema: string;
+    proname: string;
+    nargs: number;
+    source: string;
+    config: string[] | null;
+  }>(
     `SELECT p.oid::regprocedure::text AS name, pg_catalog.pg_get_userbyid(p.proowner) AS owner,
+            n.nspname AS schema, p.proname, p.pronargs::int AS nargs, p.prosrc AS source,
+            p.proconfig AS config,
             ARRAY(SELECT r FROM unnest($1::text[]) r
                    WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r)
                      AND pg_catalog.has_function_privilege(r, p.oid, 'EXECUTE')
@@ -144,7 +160,7 @@ export async function functionFindings(
     [roles],
   );
   return rows
-    .filter((r) => r.callers.length > 0)
+    .filter((r) => r.callers.length > 0 && !isTrustedVerifier(r, owner))
     .map((r): AuditFinding => ({
       code: "security-definer-executable",
       object: `function ${r.name}`,

@@ -1,6 +1,7 @@
 /** Audit checks on tenant tables: RLS, policies, tenant_id indexes, unique and foreign keys. */
 import type { AuditFinding } from "./auditFindings.ts";
 import { tenantIdTypeOf } from "./contextSql.ts";
+import { isUnsignedSharedPolicy } from "./auditSignedContext.ts";
 import { quoteIdent } from "./identifiers.ts";
 import type { TenantTable } from "./tenantTables.ts";
 import type { Queryable } from "./transaction.ts";
@@ -63,12 +64,13 @@ interface PolicyRow {
   check: string | null;
 }
 
-const CONTEXT_REFERENCE = /current_tenant_(?:id|text)\(\)|app\.tenant_id/;
+const CONTEXT_REFERENCE = /(?:current|signed)_tenant_(?:id|text)\(\)|app\.tenant_id/;
 
 /** Findings about policies: missing, without WITH CHECK, or not scoped to the tenant. */
 export async function policyFindings(
   client: Queryable,
   tables: readonly TenantTable[],
+  signedMode = false,
 ): Promise<AuditFinding[]> {
   const { rows } = await client.query<PolicyRow>(
     `SELECT polrelid::int AS oid, polname AS name, polcmd::text AS cmd, polpermissive AS permissive,
@@ -101,6 +103,14 @@ export async function policyFindings(
       }
       const expressions = [policy.qual, policy.check].filter((e): e is string => e !== null);
       const scoped = expressions.every((e) => /\btenant_id\b/.test(e) && CONTEXT_REFERENCE.test(e));
+      if (policy.permissive && signedMode && isUnsignedSharedPolicy(table.schema, expressions)) {
+        findings.push({
+          code: "policy-context-unsigned",
+          object: name,
+          message: `the database runs the signed tenant context, but this policy accepts an unsigned tenant id (${expressions.join(" / ")}): set_config('app.tenant_id', ...) alone opens it`,
+          fix: `${PROTECT} (it writes the signed policy), or DROP POLICY ${quoteIdent(policy.name)} ON ${table.quoted}`,
+        });
+      }
       if (policy.permissive && !scoped) {
         findings.push({
           code: "policy-not-tenant-scoped",

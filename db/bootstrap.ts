@@ -4,6 +4,8 @@
  * application schema, grants and default privileges. Safe to re-run; it converges drift.
  */
 import { CONTEXT_FUNCTIONS_SQL } from "./contextSql.ts";
+import { writeContextKey } from "./contextKeys.ts";
+import { assertSigningKey, type ContextSigningKey } from "./contextSigning.ts";
 import {
   DEFAULT_ROLE_PREFIX,
   DEFAULT_SHARED_SCHEMA,
@@ -15,6 +17,7 @@ import {
 } from "./identifiers.ts";
 import { LEDGER_TABLE } from "./migrations/ledger.ts";
 import { MOVE_STATE_SQL, RETIRED_PLACEMENTS_SQL } from "./moves/moveSchemaSql.ts";
+import { protectTables } from "./protect.ts";
 import { REGISTRY_TABLE_SQL } from "./registry.ts";
 import {
   ensureRole,
@@ -22,6 +25,12 @@ import {
   setRoleSearchPath,
   type RoleSpec,
 } from "./roles.ts";
+import {
+  CONTEXT_KEYS,
+  DROP_SIGNED_CONTEXT_SQL,
+  SIGNED_CONTEXT_SQL,
+  SIGNED_MODE_SQL,
+} from "./signedContextSql.ts";
 import { inTransaction, type Queryable } from "./transaction.ts";
 import { USAGE_FLUSH_SQL } from "./usage/usageSql.ts";
 
@@ -46,6 +55,16 @@ export interface BootstrapOptions {
    * (audit, application roles) and the administrator may connect. @default true
    */
   readonly revokePublicConnect?: boolean;
+  /**
+   * The signed tenant context for the shared schemas (db/signedContextSql.ts). `true` creates
+   * the key table and the verifier functions and rewrites the policies of every shared-schema
+   * table to the signed form (bridge schemas `tenant_*` keep the plain form); `false` rewrites
+   * them back to the plain form and drops the key table (keys included) and the functions;
+   * omitted keeps the database's current mode. A fresh database is plain.
+   */
+  readonly signedContext?: boolean;
+  /** Keys to add (or replace, by id) in `tenancy.context_keys`; needs signed mode. */
+  readonly contextKeys?: readonly ContextSigningKey[];
 }
 
 export interface BootstrapResult {
@@ -55,6 +74,8 @@ export interface BootstrapResult {
   readonly applicationRoles: readonly string[];
   /** Roles created by this run (empty on a re-run). */
   readonly createdRoles: readonly string[];
+  /** Whether the database runs the signed tenant context after this run. */
+  readonly signedContext: boolean;
 }
 
 const DML = "SELECT, INSERT, UPDATE, DELETE";
@@ -134,15 +155,53 @@ export async function bootstrapDatabase(
       await client.query(`REVOKE ALL ON ${q.platform}.tenants FROM ${quoteIdent(roles.app)}`);
     }
     await grantApplicationAccess(client, roles.owner, shared, appRoles);
+    const signed = await convergeSignedContext(client, options, [roles.app, ...appRoles]);
     await client.query("RESET ROLE");
+    if (options.signedContext === false) {
+      await protectTables(client); // back to the plain policies before the functions go
+      await client.query(`SET LOCAL ROLE ${q.owner}`);
+      await client.query(DROP_SIGNED_CONTEXT_SQL);
+      await client.query("RESET ROLE");
+    } else if (options.signedContext === true) {
+      await protectTables(client);
+    }
     return {
       roles,
       platformSchema: PLATFORM_SCHEMA,
       sharedSchema: shared,
       applicationRoles: appRoles,
       createdRoles: created,
+      signedContext: signed,
     };
   });
+}
+
+/**
+ * Signed-context objects and keys, run as the owner role; returns whether signed mode is on.
+ * Nobody but the owner gets any privilege on the key table, also after a re-bootstrap.
+ */
+async function convergeSignedContext(
+  client: Queryable,
+  options: BootstrapOptions,
+  appRoles: readonly string[],
+): Promise<boolean> {
+  const keys = (options.contextKeys ?? []).map(assertSigningKey);
+  if (options.signedContext === false) {
+    if (keys.length > 0) throw new Error("contextKeys given with signedContext: false");
+    await client.query(`DROP TABLE IF EXISTS ${CONTEXT_KEYS}`);
+    return false;
+  }
+  if (options.signedContext === true) await client.query(SIGNED_CONTEXT_SQL);
+  const signed = (await client.query<{ signed: boolean }>(SIGNED_MODE_SQL)).rows[0]?.signed;
+  if (!signed) {
+    if (keys.length > 0)
+      throw new Error("contextKeys need the signed tenant context (signedContext: true)");
+    return false;
+  }
+  const grantees = [...new Set(appRoles)].map(quoteIdent).join(", ");
+  await client.query(`REVOKE ALL ON ${CONTEXT_KEYS} FROM PUBLIC, ${grantees}`);
+  for (const key of keys) await writeContextKey(client, key);
+  return true;
 }
 
 /**

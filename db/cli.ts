@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { auditDatabase, formatFinding } from "./audit.ts";
 import { bootstrapDatabase } from "./bootstrap.ts";
+import { assertSigningKey, type ContextSigningKey } from "./contextSigning.ts";
 import { assertSchemaName } from "./identifiers.ts";
 import { migrateAll } from "./migrations/migrateAll.ts";
 import type { MigrateSummary } from "./migrations/migrateSchemas.ts";
@@ -46,6 +47,8 @@ const OPTIONS = {
   grace: { type: "string" },
   abort: { type: "boolean", default: false },
   purge: { type: "boolean", default: false },
+  "signed-context": { type: "boolean", default: false },
+  "plain-context": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -122,11 +125,18 @@ const COMMANDS: Readonly<Record<string, Handler>> = {
     ),
 
   async bootstrap(url, values, io) {
+    if (values["signed-context"] && values["plain-context"]) {
+      throw new UsageError("--signed-context and --plain-context exclude each other");
+    }
+    const mode = values["signed-context"] ? true : values["plain-context"] ? false : undefined;
+    const key = contextKeyFromEnv();
     const result = await withClient(pg, url, (client) =>
       bootstrapDatabase(client, {
         ...common(values),
         ...optional("appPassword", process.env.TENANCY_APP_PASSWORD),
         ...optional("auditPassword", process.env.TENANCY_AUDIT_PASSWORD),
+        ...(mode === undefined ? {} : { signedContext: mode }),
+        ...(key ? { contextKeys: [key] } : {}),
       }),
     );
     if (values.json) {
@@ -136,7 +146,8 @@ const COMMANDS: Readonly<Record<string, Handler>> = {
         `bootstrapped ${redactUrl(url)}\n` +
           `  owner role: ${result.roles.owner}\n  app role:   ${result.roles.app}\n` +
           `  audit role: ${result.roles.audit}\n  schemas:    ${result.platformSchema}, ${result.sharedSchema}\n` +
-          `  created:    ${result.createdRoles.join(", ") || "nothing (already bootstrapped)"}\n`,
+          `  created:    ${result.createdRoles.join(", ") || "nothing (already bootstrapped)"}\n` +
+          `  context:    ${result.signedContext ? `signed${key ? ` (key ${key.id} set)` : ""}` : "plain"}\n`,
       );
     }
     return 0;
@@ -228,6 +239,27 @@ const COMMANDS: Readonly<Record<string, Handler>> = {
     return 0;
   },
 };
+
+/**
+ * The signing key from TENANCY_CONTEXT_KEY (hex, 32..64 bytes) and TENANCY_CONTEXT_KEY_ID
+ * (default 1); undefined when the key is unset.
+ */
+function contextKeyFromEnv(): ContextSigningKey | undefined {
+  const hex = process.env.TENANCY_CONTEXT_KEY;
+  if (hex === undefined || hex === "") return undefined;
+  if (!/^(?:[0-9a-fA-F]{2})+$/.test(hex)) {
+    throw new UsageError("TENANCY_CONTEXT_KEY must be hex (e.g. openssl rand -hex 32)");
+  }
+  const idText = process.env.TENANCY_CONTEXT_KEY_ID ?? "1";
+  try {
+    return assertSigningKey({
+      id: /^[0-9]+$/.test(idText) ? Number(idText) : NaN,
+      key: Buffer.from(hex, "hex"),
+    });
+  } catch (error) {
+    throw new UsageError(`TENANCY_CONTEXT_KEY / TENANCY_CONTEXT_KEY_ID: ${errorMessage(error)}`);
+  }
+}
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };

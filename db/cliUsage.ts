@@ -4,6 +4,9 @@ export const DB_USAGE = `usage: tenancy db <command> [--database-url URL] [--jso
 commands:
   bootstrap   create managed roles, platform schema, registry, grants (idempotent)
               passwords: env TENANCY_APP_PASSWORD, TENANCY_AUDIT_PASSWORD (kept when unset)
+              --signed-context | --plain-context: turn the signed tenant context on/off
+              (kept when neither); env TENANCY_CONTEXT_KEY (hex, 32-64 bytes) and
+              TENANCY_CONTEXT_KEY_ID (default 1) add or replace a signing key
   protect     enable + force RLS, write the tenant policy and tenant_id index [--schema S]...
   audit       report isolation defects; exit 1 when there is any [--schema S]...
               [--control-database NAME]... (no managed role may connect to it)

@@ -53,9 +53,24 @@ export type TenantIdType = "uuid" | "text";
  * the planner evaluate the context once per statement (an InitPlan) and lets it use an index
  * whose leading column is tenant_id.
  */
-export function tenantPredicate(type: TenantIdType): string {
-  const fn = type === "uuid" ? "current_tenant_id" : "current_tenant_text";
+export function tenantPredicate(type: TenantIdType, signed = false): string {
+  const fn = signed
+    ? type === "uuid"
+      ? "signed_tenant_id"
+      : "signed_tenant_text"
+    : type === "uuid"
+      ? "current_tenant_id"
+      : "current_tenant_text";
   return `(tenant_id = (SELECT ${platform}.${fn}()))`;
+}
+
+/**
+ * What `pg_get_expr` prints for {@link tenantPredicate}, as a POSIX regex for SQL: the plain
+ * form, or the signed form (`tenancy.signed_tenant_*()`, see signedContextSql.ts).
+ */
+export function tenantPredicatePattern(signed: boolean): string {
+  const fn = signed ? "signed_tenant_(id|text)" : "current_tenant_(id|text)";
+  return `^\\(tenant_id = \\( SELECT (tenancy\\.)?${fn}\\(\\) AS ${fn}\\)\\)$`;
 }
 
 /** Maps a catalog type name (`format_type`) to a supported tenant_id type, if any. */

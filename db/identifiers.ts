@@ -111,9 +111,17 @@ export function slugIdentifierPart(slug: string): string {
   return assertTenantSlug(slug).replaceAll("-", "_");
 }
 
+/** Prefix of every bridge tenant's schema. */
+export const TENANT_SCHEMA_PREFIX = "tenant_";
+
 /** Schema of a bridge tenant: `tenant_<slug_>`. */
 export function tenantSchemaName(slug: string): string {
-  return fitting(`tenant_${slugIdentifierPart(slug)}`, "tenant schema");
+  return fitting(`${TENANT_SCHEMA_PREFIX}${slugIdentifierPart(slug)}`, "tenant schema");
+}
+
+/** True for a bridge tenant's own schema (one tenant, its own role); false for shared ones. */
+export function isTenantSchemaName(schema: string): boolean {
+  return schema.startsWith(TENANT_SCHEMA_PREFIX);
 }
 
 /** Login role of a schema or dedicated tenant: `<rolePrefix>_t_<slug_>`. */

@@ -3,15 +3,22 @@
  * with USING and WITH CHECK comparing tenant_id to the fail-closed context, and an index led
  * by tenant_id. Idempotent: a second run changes nothing; re-run it after new tables appear
  * (tenant migrations do so automatically).
+ *
+ * In a database running the signed tenant context (signedContextSql.ts), the tables of shared
+ * schemas get the signed predicate (`tenancy.signed_tenant_*()`); a bridge tenant's own
+ * schema (`tenant_*`, one tenant, its own role) keeps the plain one. A policy of the other
+ * form is replaced, so switching the mode and re-running protect converges.
  */
 import { createHash } from "node:crypto";
 import {
   TENANT_POLICY_NAME,
   tenantIdTypeOf,
   tenantPredicate,
+  tenantPredicatePattern,
   type TenantIdType,
 } from "./contextSql.ts";
-import { MAX_IDENTIFIER_BYTES, quoteIdent } from "./identifiers.ts";
+import { MAX_IDENTIFIER_BYTES, isTenantSchemaName, quoteIdent } from "./identifiers.ts";
+import { SIGNED_MODE_SQL } from "./signedContextSql.ts";
 import { listTenantTables, type TenantTable } from "./tenantTables.ts";
 import { inTransaction, type Queryable } from "./transaction.ts";
 
@@ -55,6 +62,7 @@ export async function protectTables(
   options: ProtectOptions = {},
 ): Promise<ProtectReport> {
   const tables = await listTenantTables(client, options.schemas);
+  const signedMode = (await client.query<{ signed: boolean }>(SIGNED_MODE_SQL)).rows[0]?.signed;
   const policies = await existingPolicies(
     client,
     tables.map((t) => t.oid),
@@ -70,22 +78,27 @@ export async function protectTables(
       });
       continue;
     }
+    const signed = signedMode === true && !isTenantSchemaName(table.schema);
     results.push({
       table: table.display,
-      actions: await protectTable(client, table, type, policies.get(table.oid)),
+      actions: await protectTable(client, table, type, signed, policies.get(table.oid)),
     });
   }
   return { tables: results, changed: results.filter((r) => r.actions.length > 0).length };
 }
 
 interface PolicyFacts {
-  readonly wellFormed: boolean;
+  /** Exactly what protect writes, with the plain predicate. */
+  readonly plain: boolean;
+  /** Exactly what protect writes, with the signed predicate. */
+  readonly signed: boolean;
 }
 
 async function protectTable(
   client: Queryable,
   table: TenantTable,
   type: TenantIdType,
+  signed: boolean,
   policy: PolicyFacts | undefined,
 ): Promise<ProtectAction[]> {
   const actions: ProtectAction[] = [];
@@ -97,10 +110,10 @@ async function protectTable(
     await client.query(`ALTER TABLE ${table.quoted} FORCE ROW LEVEL SECURITY`);
     actions.push("forced-rls");
   }
-  if (!policy?.wellFormed) {
+  if (!(signed ? policy?.signed : policy?.plain)) {
     const name = quoteIdent(TENANT_POLICY_NAME);
     if (policy) await client.query(`DROP POLICY ${name} ON ${table.quoted}`);
-    const predicate = tenantPredicate(type);
+    const predicate = tenantPredicate(type, signed);
     await client.query(
       `CREATE POLICY ${name} ON ${table.quoted} AS PERMISSIVE FOR ALL TO PUBLIC
          USING ${predicate} WITH CHECK ${predicate}`,
@@ -126,25 +139,23 @@ export function tenantIndexName(table: string): string {
 
 /**
  * The `tenant_isolation` policy of each table, and whether it is exactly what protect writes:
- * permissive, FOR ALL, TO PUBLIC, USING = WITH CHECK = the context predicate.
+ * permissive, FOR ALL, TO PUBLIC, USING = WITH CHECK = the plain or the signed predicate.
  */
 async function existingPolicies(
   client: Queryable,
   oids: readonly number[],
 ): Promise<Map<number, PolicyFacts>> {
   if (oids.length === 0) return new Map();
-  const { rows } = await client.query<{ oid: number; ok: boolean }>(
-    `SELECT p.polrelid::int AS oid,
-            p.polcmd = '*' AND p.polpermissive AND p.polroles = '{0}'::oid[]
-              AND p.polwithcheck IS NOT NULL
-              AND pg_catalog.pg_get_expr(p.polqual, p.polrelid)
-                  = pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)
-              AND pg_catalog.pg_get_expr(p.polqual, p.polrelid)
-                  ~ '^\\(tenant_id = \\( SELECT (tenancy\\.)?current_tenant_(id|text)\\(\\) AS current_tenant_(id|text)\\)\\)$'
-              AS ok
-       FROM pg_catalog.pg_policy p
-      WHERE p.polrelid = ANY ($1::oid[]) AND p.polname = $2`,
-    [oids, TENANT_POLICY_NAME],
+  const { rows } = await client.query<{ oid: number; plain: boolean; signed: boolean }>(
+    `SELECT oid, shaped AND qual ~ $3 AS plain, shaped AND qual ~ $4 AS signed
+       FROM (SELECT p.polrelid::int AS oid, pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,
+                    p.polcmd = '*' AND p.polpermissive AND p.polroles = '{0}'::oid[]
+                      AND p.polwithcheck IS NOT NULL
+                      AND pg_catalog.pg_get_expr(p.polqual, p.polrelid)
+                          = pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS shaped
+               FROM pg_catalog.pg_policy p
+              WHERE p.polrelid = ANY ($1::oid[]) AND p.polname = $2) p`,
+    [oids, TENANT_POLICY_NAME, tenantPredicatePattern(false), tenantPredicatePattern(true)],
   );
-  return new Map(rows.map((r) => [r.oid, { wellFormed: r.ok }]));
+  return new Map(rows.map((r) => [r.oid, { plain: r.plain, signed: r.signed }]));
 }

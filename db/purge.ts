@@ -6,6 +6,7 @@
  * would raise an error rather than be filtered, that nothing remains. Idempotent.
  */
 import pg from "pg";
+import { TENANT_SIGNATURE_SETTING } from "./contextSigning.ts";
 import { TENANT_CONTEXT_SETTING } from "./contextSql.ts";
 import {
   DEFAULT_DATABASE_PREFIX,
@@ -19,6 +20,7 @@ import {
   tenantSchemaName,
 } from "./identifiers.ts";
 import { findTenant, unregisterTenant } from "./registry.ts";
+import { SIGN_FUNCTION_CALL, SIGNED_MODE_SQL } from "./signedContextSql.ts";
 import { listTenantTables, type TenantTable } from "./tenantTables.ts";
 import {
   errorMessage,
@@ -180,6 +182,13 @@ async function deleteRows(
     TENANT_CONTEXT_SETTING,
     tenantId,
   ]);
+  if ((await client.query<{ signed: boolean }>(SIGNED_MODE_SQL)).rows[0]?.signed) {
+    // Signed tenant context: the owner signs with the database's own key (shared tables).
+    await client.query(
+      `SELECT pg_catalog.set_config($1, coalesce(${SIGN_FUNCTION_CALL}($2, 300), ''), true)`,
+      [TENANT_SIGNATURE_SETTING, tenantId],
+    );
+  }
   const counts = new Map<string, number>();
   for (const table of tables) {
     try {

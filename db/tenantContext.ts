@@ -14,8 +14,17 @@
  * trip as the COMMIT/ROLLBACK it also clears any session-level value `fn` may have set, so
  * nothing survives to the next user of the connection — also under PgBouncer transaction
  * pooling, where the next user may be another application instance.
+ *
+ * With `signingKey` (a database bootstrapped with `signedContext: true`), the same statement
+ * also sets `app.tenant_sig`, an HMAC of the tenant id and an expiry (db/contextSigning.ts)
+ * that the database's policy checks with a key the application role cannot read.
  */
 import type pg from "pg";
+import {
+  signTenantContext,
+  TENANT_SIGNATURE_SETTING,
+  type ContextSigningKey,
+} from "./contextSigning.ts";
 import { TENANT_CONTEXT_SETTING } from "./contextSql.ts";
 import { recordQueries, type UsageRecorder } from "./usage/usageRecorder.ts";
 import { TENANT_APPLICATION_NAME_PREFIX } from "./usage/usageSql.ts";
@@ -33,6 +42,14 @@ export interface WithTenantOptions {
    * attribute the connection. See db/usage/usageRecorder.ts.
    */
   readonly usage?: UsageRecorder;
+  /**
+   * Sign the tenant context with this key (its id must be in the database's
+   * `tenancy.context_keys`). Required by a database running the signed tenant context, where
+   * an unsigned context sees no rows; omitted: the plain context (the default).
+   */
+  readonly signingKey?: ContextSigningKey;
+  /** Lifetime of the signature, checked against the transaction's start. @default 60 */
+  readonly signatureTtlSeconds?: number;
 }
 
 /** Thrown when the transaction could not be committed (e.g. `fn` swallowed a SQL error). */
@@ -41,6 +58,7 @@ export class TenantTransactionAbortedError extends Error {
 }
 
 const CLEAR = `SELECT pg_catalog.set_config('${TENANT_CONTEXT_SETTING}', '', false)`;
+const CLEAR_SIGNED = `${CLEAR}, pg_catalog.set_config('${TENANT_SIGNATURE_SETTING}', '', false)`;
 
 /**
  * Runs `fn` in a transaction whose tenant context is `tenantId`; always ends the transaction
@@ -68,6 +86,15 @@ export async function withTenant<T>(
   }
   const usage = options.usage;
   usage?.tenantCounters(tenantId); // refuses a tenant id that is not a uuid, before connecting
+  const signature =
+    options.signingKey === undefined
+      ? undefined
+      : signTenantContext(tenantId, options.signingKey, {
+          ...(options.signatureTtlSeconds === undefined
+            ? {}
+            : { ttlSeconds: options.signatureTtlSeconds }),
+        });
+  const clear = signature === undefined ? CLEAR : CLEAR_SIGNED;
   const client = await pool.connect();
   let opened = false;
   let healthy = false;
@@ -76,6 +103,10 @@ export async function withTenant<T>(
     await client.query("BEGIN");
     const settings = [TENANT_CONTEXT_SETTING, tenantId];
     let sql = "SELECT pg_catalog.set_config($1, $2, true)";
+    if (signature !== undefined) {
+      sql += `, pg_catalog.set_config($${settings.length + 1}, $${settings.length + 2}, true)`;
+      settings.push(TENANT_SIGNATURE_SETTING, signature);
+    }
     if (timeout !== undefined) {
       sql += `, pg_catalog.set_config('statement_timeout', $${settings.length + 1}, true)`;
       settings.push(`${timeout}ms`);
@@ -100,13 +131,13 @@ export async function withTenant<T>(
     } catch (error) {
       restore?.();
       restore = undefined;
-      await finish(client, "ROLLBACK");
+      await finish(client, "ROLLBACK", clear);
       healthy = true;
       throw error;
     }
     restore?.();
     restore = undefined;
-    const committed = await finish(client, "COMMIT");
+    const committed = await finish(client, "COMMIT", clear);
     healthy = true;
     if (!committed) {
       throw new TenantTransactionAbortedError(
@@ -126,8 +157,12 @@ export async function withTenant<T>(
 }
 
 /** Ends the transaction and clears the session-level context in one round trip. */
-async function finish(client: pg.PoolClient, verb: "COMMIT" | "ROLLBACK"): Promise<boolean> {
-  const results = (await client.query(`${verb}; ${CLEAR}`)) as unknown as pg.QueryResult[];
+async function finish(
+  client: pg.PoolClient,
+  verb: "COMMIT" | "ROLLBACK",
+  clear: string,
+): Promise<boolean> {
+  const results = (await client.query(`${verb}; ${clear}`)) as unknown as pg.QueryResult[];
   const first = Array.isArray(results) ? results[0] : undefined;
   return verb === "ROLLBACK" || first?.command === "COMMIT";
 }

@@ -1,4 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { listContextKeyIds } from "../../db/contextKeys.ts";
 import { runDbCommand } from "../../db/cli.ts";
 import { useTestDatabase } from "../support/postgres.ts";
 import { withAdmin } from "./fixtures.ts";
@@ -76,6 +78,40 @@ describe("tenancy db CLI", () => {
     const result = await run("purge", ...base(), "--tenant", "nobody-here", "--json");
     expect(result.code).toBe(0);
     expect(JSON.parse(result.out)).toMatchObject({ slug: "nobody-here", verified: true });
+  });
+
+  it("bootstrap --signed-context installs the key from the environment; --plain-context undoes it", async () => {
+    const key = randomBytes(32);
+    process.env.TENANCY_CONTEXT_KEY = key.toString("hex");
+    process.env.TENANCY_CONTEXT_KEY_ID = "3";
+    try {
+      const both = await run("bootstrap", ...base(), "--signed-context", "--plain-context");
+      expect(both.code).toBe(2);
+      expect(both.err).toMatch(/exclude each other/);
+      const signed = await run("bootstrap", ...base(), "--signed-context");
+      expect(signed.err).toBe("");
+      expect(signed.out).toContain("context:    signed (key 3 set)");
+      const ids = await withAdmin(db.current, (c) =>
+        listContextKeyIds(c, { rolePrefix: db.current.rolePrefix }),
+      );
+      expect(ids).toEqual([3]);
+      const audit = await run("audit", ...base());
+      expect(audit.out).toContain("audit clean");
+      process.env.TENANCY_CONTEXT_KEY = "zz";
+      const bad = await run("bootstrap", ...base());
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/TENANCY_CONTEXT_KEY must be hex/);
+      process.env.TENANCY_CONTEXT_KEY = randomBytes(8).toString("hex");
+      const short = await run("bootstrap", ...base());
+      expect(short.code).toBe(2);
+      expect(short.err).toMatch(/32\.\.64 bytes, got 8/);
+      delete process.env.TENANCY_CONTEXT_KEY;
+      const plain = await run("bootstrap", ...base(), "--plain-context");
+      expect(plain.out).toContain("context:    plain");
+    } finally {
+      delete process.env.TENANCY_CONTEXT_KEY;
+      delete process.env.TENANCY_CONTEXT_KEY_ID;
+    }
   });
 
   it.each([
