@@ -1,7 +1,7 @@
 /**
  * Which changes move a tenant's data, and what a `move` operation carries. A change of the
- * database placement is a move; this version moves pool ↔ schema (one server, see
- * db/moves/); moves to or from a dedicated database are refused with a reason saying so.
+ * database placement is a move, between any two of pool, schema and dedicated (one server,
+ * see db/moves/); a storage change without one is refused with a reason saying so.
  */
 import type { TenantFile } from "../../catalog/index.ts";
 import type { DatabaseMode, ResolvedTenant, StorageMode } from "../../contract/index.ts";
@@ -11,9 +11,6 @@ import { DomainError } from "./domainErrors.ts";
 
 /** Grace period of a move's old placement when the request names none: 24 h. */
 export const DEFAULT_MOVE_GRACE_MS = 24 * 3_600_000;
-
-/** Database modes between which this version moves data. */
-const MOVABLE: readonly DatabaseMode[] = ["pool", "schema"];
 
 /** The input of a `move` operation: the whole change, applied at the switch. */
 export interface MoveInput {
@@ -29,7 +26,7 @@ export interface MoveInput {
 
 /**
  * The move a change makes, or undefined when it moves no data.
- * @throws DomainError `data-move-unsupported` for directions this version cannot move.
+ * @throws DomainError `data-move-unsupported` for a storage change without a database move.
  */
 export function plannedMove(
   before: ResolvedTenant,
@@ -48,14 +45,6 @@ export function plannedMove(
       "data-move-unsupported",
       `moving storage from "${storage.from}" to "${storage.to}" without a database move copies no objects, ` +
         "which this version does not do; the tenant is unchanged",
-    );
-  }
-  if (!MOVABLE.includes(from) || !MOVABLE.includes(to)) {
-    throw new DomainError(
-      "unsupported",
-      "data-move-unsupported",
-      `moving database from "${from}" to "${to}" is not supported yet (this version moves pool ↔ schema); ` +
-        "the tenant is unchanged",
     );
   }
   return {

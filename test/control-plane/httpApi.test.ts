@@ -221,14 +221,14 @@ describe("changes", () => {
     expect(body.tenant.state).toBe("active");
   });
 
-  it("a move this version cannot make (to a dedicated database) is refused clearly and changes nothing", async () => {
+  it("a storage move without a database move is refused clearly and changes nothing", async () => {
     const response = await plane.request("/v1/tenants/osprey", {
       method: "PATCH",
-      json: { tier: "pro", overrides: { database: "dedicated" } },
+      json: { tier: "pro", overrides: { database: "pool" } },
     });
     const problem = await expectProblem(response, 409, "data-move-unsupported");
     expect((problem as unknown as { detail: string }).detail).toContain(
-      'moving database from "pool" to "dedicated" is not supported yet',
+      'moving storage from "prefix" to "bucket" without a database move',
     );
     const tenant = (await (await plane.request("/v1/tenants/osprey")).json()) as {
       tier: string;

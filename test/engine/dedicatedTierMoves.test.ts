@@ -1,0 +1,220 @@
+/**
+ * Tier moves through the HTTP API on the real engine, into and out of a dedicated database:
+ * a free tenant with data becomes pro (its own schema), then enterprise (a database of its
+ * own, provisioned through its stack), then free again — with a writer running during each
+ * move. After each: every row and every acknowledged write is where the routing points, the
+ * old placement is purged with proof (purge step verified, the schema / database / rows gone).
+ */
+import pg from "pg";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
+import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
+import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
+import { describeWithEngine, testEngine } from "../support/engine.ts";
+import { startWriter, tenantDatabase, type TenantDatabase } from "../support/moveWriter.ts";
+import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+
+const db = useTestDatabase();
+
+interface OperationView {
+  id: string;
+  kind: string;
+  state: string;
+  error: string | null;
+}
+interface TenantView {
+  tier: string;
+  state: string;
+  routing: { database: { mode: string; database: string; schema: string } } | null;
+}
+
+describeWithEngine("tier moves into and out of a dedicated database, through the API", () => {
+  let plane: TestControlPlane;
+  let tenants: TenantDatabase;
+
+  beforeAll(async () => {
+    const engine = await testEngine();
+    const { name, rolePrefix } = db.current;
+    const runner = new TenantStackRunner({
+      engine,
+      configFor: localStackConfig({
+        adminUrl: withDatabase(adminUrl(), `${name}_shared`),
+        rolePrefix,
+        databasePrefix: `${name}_db`,
+      }),
+      lockBackoffMs: 200,
+    });
+    plane = await startTestControlPlane(name, { runner, moveBatchSize: 500 });
+    tenants = tenantDatabase(plane.sharedUrl);
+  }, 300_000);
+
+  afterAll(async () => {
+    await tenants?.close();
+    await plane?.stop();
+  }, 120_000);
+
+  async function waitFor(operationId: string, timeoutMs = 400_000): Promise<OperationView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const op = (await (
+        await plane.request(`/v1/operations/${operationId}`)
+      ).json()) as OperationView;
+      if (["succeeded", "failed", "cancelled"].includes(op.state)) return op;
+      if (Date.now() > deadline) throw new Error(`operation ${operationId} still ${op.state}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+
+  /** A superuser query on `database` of the test server. */
+  async function query<T extends pg.QueryResultRow>(
+    database: string,
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<T[]> {
+    const client = new pg.Client({ connectionString: withDatabase(adminUrl(), database) });
+    await client.connect();
+    try {
+      return (await client.query<T>(sql, params)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  async function tenant(slug: string): Promise<TenantView> {
+    return (await (await plane.request(`/v1/tenants/${slug}`)).json()) as TenantView;
+  }
+
+  /** Project names and the task count where the tenant's routing points now. */
+  async function placed(slug: string): Promise<{ names: Set<string>; tasks: number }> {
+    const routing = await tenants.routing(slug);
+    const names = await query<{ name: string }>(
+      routing.database,
+      `SELECT name FROM "${routing.schema}".projects WHERE tenant_id = $1`,
+      [routing.tenantId],
+    );
+    const tasks = await query<{ n: number }>(
+      routing.database,
+      `SELECT count(*)::int AS n FROM "${routing.schema}".tasks WHERE tenant_id = $1`,
+      [routing.tenantId],
+    );
+    return { names: new Set(names.map((r) => r.name)), tasks: tasks[0]?.n ?? -1 };
+  }
+
+  async function purgeVerified(operationId: string): Promise<boolean[]> {
+    const { rows } = await plane.pool.query<{ verified: boolean }>(
+      "SELECT (data -> 'detail' ->> 'verified')::boolean AS verified FROM control_plane.operation_events WHERE operation_id = $1 AND data ->> 'step' = 'purge'",
+      [operationId],
+    );
+    return rows.map((r) => r.verified);
+  }
+
+  async function moveSteps(operationId: string): Promise<string[]> {
+    const { rows } = await plane.pool.query<{ step: string }>(
+      "SELECT data ->> 'step' AS step FROM control_plane.operation_events WHERE operation_id = $1 AND type = 'move' ORDER BY id",
+      [operationId],
+    );
+    return [...new Set(rows.map((r) => r.step))];
+  }
+
+  it("free → pro → enterprise → free with a writer running: every row kept, each old placement purged with proof", async () => {
+    const slug = "mv-silo";
+    const shared = `${db.current.name}_shared`;
+    const dedicated = `${db.current.name}_db_mv_silo`;
+    const created = await plane.request("/v1/tenants", {
+      method: "POST",
+      json: { slug, name: "Silo mover", tier: "free" },
+    });
+    expect(created.status).toBe(202);
+    const { tenantId } = await tenants.routing(slug);
+    await query(
+      shared,
+      `WITH p AS (INSERT INTO app.projects (tenant_id, name)
+                      SELECT $1, 'seed-' || g FROM generate_series(1, 3000) g RETURNING id)
+         INSERT INTO app.tasks (tenant_id, project_id, title) SELECT $1, id, 't' FROM p, generate_series(1, 2)`,
+      [tenantId],
+    );
+    const acknowledged: string[] = [];
+    // Enterprise's identity is federated: without an identity provider, the allowed override.
+    const legs = [
+      { tier: "pro", overrides: {}, mode: "schema", database: shared, schema: "tenant_mv_silo" },
+      {
+        tier: "enterprise",
+        overrides: { identity: "shared" },
+        mode: "dedicated",
+        database: dedicated,
+        schema: "app",
+      },
+      { tier: "free", overrides: {}, mode: "pool", database: shared, schema: "app" },
+    ] as const;
+    for (const [round, leg] of legs.entries()) {
+      const before = await tenants.routing(slug);
+      const writer = startWriter(tenants, slug, `r${round}`);
+      await new Promise((r) => setTimeout(r, 300));
+      const response = await plane.request(`/v1/tenants/${slug}`, {
+        method: "PATCH",
+        json: { tier: leg.tier, overrides: leg.overrides, moveGrace: "0" },
+      });
+      const body = (await response.json()) as { operation: OperationView };
+      expect([response.status, body]).toMatchObject([202, {}]);
+      const { operation } = body;
+      expect(operation.kind).toBe("move");
+      const done = await waitFor(operation.id);
+      await new Promise((r) => setTimeout(r, 300));
+      await writer.stop();
+      expect([leg.tier, done.state, done.error]).toEqual([leg.tier, "succeeded", null]);
+      console.log(
+        `${before.mode} → ${leg.mode}: ${writer.acknowledged.length} writes acknowledged during the move, longest gap ${writer.longestGapMs()} ms`,
+      );
+      acknowledged.push(...writer.acknowledged);
+      expect(writer.acknowledged.length).toBeGreaterThan(5);
+
+      const after = await tenant(slug);
+      expect([after.state, after.tier, after.routing?.database.mode]).toEqual([
+        "active",
+        leg.tier,
+        leg.mode,
+      ]);
+      const routing = await tenants.routing(slug);
+      expect([routing.database, routing.schema, routing.version]).toEqual([
+        leg.database,
+        leg.schema,
+        before.version + 1,
+      ]);
+      expect(await moveSteps(operation.id)).toEqual(
+        expect.arrayContaining(["copy", "fence", "verify", "switch", "purge", "done"]),
+      );
+      // Every row: the seeds, every acknowledged write of every move so far, the tasks.
+      const { names, tasks } = await placed(slug);
+      expect(names.size).toBe(3000 + acknowledged.length);
+      for (const name of acknowledged) expect(names.has(name), name).toBe(true);
+      expect(tasks).toBe(6000);
+      // The old placement purged, with proof.
+      expect(await purgeVerified(operation.id)).toEqual([true]);
+      if (before.mode === "pool") {
+        const left = await query<{ n: number }>(
+          shared,
+          "SELECT (SELECT count(*) FROM app.projects WHERE tenant_id = $1) + (SELECT count(*) FROM app.tasks WHERE tenant_id = $1) AS n",
+          [tenantId],
+        );
+        expect(Number(left[0]?.n)).toBe(0);
+      }
+      if (before.mode === "schema") {
+        const schemas = await query(shared, "SELECT 1 FROM pg_namespace WHERE nspname = $1", [
+          before.schema,
+        ]);
+        expect(schemas).toEqual([]);
+      }
+      if (before.mode === "dedicated") {
+        const databases = await query(shared, "SELECT 1 FROM pg_database WHERE datname = $1", [
+          dedicated,
+        ]);
+        expect(databases).toEqual([]);
+      }
+    }
+    // Back in the pool: no tenant role left, no stack left.
+    const roles = await query(shared, "SELECT 1 FROM pg_roles WHERE rolname = $1", [
+      `${db.current.rolePrefix}_t_mv_silo`,
+    ]);
+    expect(roles).toEqual([]);
+  }, 1_200_000);
+});
