@@ -37,3 +37,4 @@ export {
   type TiersFile,
 } from "./schema.ts";
 export { RESERVED_SLUGS, SLUG_MAX_LENGTH, SLUG_MIN_LENGTH, slugProblem } from "../contract/slug.ts";
+export { loadPricingFile, validatePricingText, type PricingLoad } from "./pricing.ts";

@@ -120,7 +120,7 @@ options:
     summary: "serve [--port 8080]                  the control-plane API and workers",
     needsArguments: false,
     usage: `usage: tenancy serve [--port 8080] [--host 127.0.0.1] [--concurrency 4] [--catalog dir]
-                     [--no-worker] [--insecure-dev-open]
+                     [--pricing file] [--no-worker] [--insecure-dev-open]
 
 The control-plane API (and the operator console at /console) with job workers, on the
 embedded default: embedded PostgreSQL, the local target, a local Pulumi backend.
@@ -130,6 +130,8 @@ options:
   --host H              address to listen on (default: HOST or 127.0.0.1)
   --concurrency N       operations run in parallel (default: 4)
   --catalog dir         the catalog loaded at start (default: tenants/)
+  --pricing file        your price table for cost estimates (default: TENANCY_PRICING or
+                        pricing.yaml; see pricing.example.yaml, no prices are shipped)
   --no-worker           the API only (run \`tenancy worker\` elsewhere)
   --insecure-dev-open   no authentication (development only; says so loudly)
 `,
@@ -225,11 +227,12 @@ options:
     run: async (argv, io) => (await import("./refreshCommand.ts")).refreshCommand(argv, io),
   },
   usage: {
-    summary: "usage [--top 20|--tenant slug|--fit] per-tenant usage from the control plane",
+    summary: "usage [--top|--tenant|--fit|--cost]  per-tenant usage and cost estimates",
     needsArguments: false,
     usage: `usage: tenancy usage [--top 20] [--metric m]            the noisiest tenants (last hour)
        tenancy usage --tenant slug [--step 5m|1h|1d]   one tenant's series (last 24 h)
        tenancy usage --fit [--sustained 15m]           tenants above their tier's budget
+       tenancy usage --cost [--tenant slug]            cost estimate from pricing.yaml (last 24 h)
 
 options:
   --top N          how many tenants (1-100, default 20)
@@ -238,6 +241,7 @@ options:
   --step s         series step: 5m, 1h or 1d
   --fit            tenants above their tier's budget
   --sustained d    how long above the budget counts (with --fit)
+  --cost           per-tenant cost: usage × your prices, shared resources apportioned by usage
   --from ISO       start of the range
   --to ISO         end of the range
   --json           machine-readable output

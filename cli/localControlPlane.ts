@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { formatDiagnostic, loadCatalog, type Catalog } from "../catalog/index.ts";
+import { formatDiagnostic, loadCatalog, loadPricingFile, type Catalog } from "../catalog/index.ts";
 import { startControlPlane, type ControlPlane } from "../control-plane/controlPlane.ts";
 import { operatorToken } from "../control-plane/operatorToken.ts";
 import {
@@ -30,13 +30,27 @@ export interface LocalControlPlane {
 
 export async function openLocalControlPlane(
   io: CliIo,
-  options: { catalogDir: string; http: boolean; concurrency: number; insecureOpen?: boolean },
+  options: {
+    catalogDir: string;
+    http: boolean;
+    concurrency: number;
+    insecureOpen?: boolean;
+    /** The operator's price table (cost estimates); a bad one is reported, not fatal. */
+    pricingFile?: string;
+  },
 ): Promise<LocalControlPlane | undefined> {
   const loaded = await loadCatalog(options.catalogDir);
   if (!loaded.ok) {
     for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + "\n");
     io.stderr(`catalog ${options.catalogDir} is invalid\n`);
     return undefined;
+  }
+  if (options.pricingFile) {
+    const pricing = await loadPricingFile(options.pricingFile);
+    if (pricing.kind === "invalid") {
+      for (const d of pricing.diagnostics) io.stderr(formatDiagnostic(d) + "\n");
+      io.stderr(`price table ${pricing.file} is invalid: cost estimates answer pricing-invalid\n`);
+    }
   }
   const databases: LocalDatabases = await localDatabases();
   if (databases.note) io.stderr(`${databases.note}\n`);
@@ -68,6 +82,7 @@ export async function openLocalControlPlane(
     controlDatabaseUrl: databases.controlUrl,
     sharedDatabaseUrl: databases.sharedUrl,
     tiers: () => tiers,
+    ...(options.pricingFile ? { pricingFile: options.pricingFile } : {}),
     auth: options.insecureOpen ? { insecureOpen: true } : { operatorToken: token },
     runner,
     concurrency: options.concurrency,

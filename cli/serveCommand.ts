@@ -4,6 +4,7 @@
  * catalog's tenants in through the same jobs as API signups. `tenancy worker` runs only the
  * job workers, for horizontal scale against the same database.
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { reconcile } from "../control-plane/service/reconcile.ts";
 import { DEFAULT_CATALOG_DIR } from "./catalogCommands.ts";
@@ -17,6 +18,7 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
       port: { type: "string", default: process.env.PORT ?? "8080" },
       host: { type: "string", default: process.env.HOST ?? "127.0.0.1" },
       catalog: { type: "string", default: DEFAULT_CATALOG_DIR },
+      pricing: { type: "string", default: process.env.TENANCY_PRICING ?? "pricing.yaml" },
       concurrency: { type: "string", default: "4" },
       "no-worker": { type: "boolean", default: false },
       "insecure-dev-open": { type: "boolean", default: false },
@@ -29,6 +31,7 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
   }
   const local = await openLocalControlPlane(io, {
     catalogDir: values.catalog,
+    pricingFile: resolve(values.pricing),
     http: true,
     concurrency: values["no-worker"] ? 0 : Number(values.concurrency),
     insecureOpen: values["insecure-dev-open"],

@@ -4,6 +4,7 @@
  *   tenancy usage [--top 20] [--metric statements]      the noisiest tenants (last hour)
  *   tenancy usage --tenant slug [--step 5m|1h|1d]        one tenant's series (last 24 h)
  *   tenancy usage --fit [--sustained 15m]                tenants above their tier's budgets
+ *   tenancy usage --cost [--tenant slug]                 cost estimate from pricing.yaml (24 h)
  *   common: [--from ISO] [--to ISO] [--json] [--url URL]
  */
 import { parseArgs } from "node:util";
@@ -14,7 +15,9 @@ import {
   type UsageSeries,
   type UsageTop,
 } from "../contract/usage.ts";
+import type { CostReport } from "../contract/pricing.ts";
 import { apiClient } from "./apiClient.ts";
+import { costLines } from "./costLines.ts";
 import { UsageError, type CliIo } from "./io.ts";
 
 export async function usageCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -27,6 +30,7 @@ export async function usageCommand(argv: readonly string[], io: CliIo): Promise<
       metric: { type: "string" },
       step: { type: "string" },
       fit: { type: "boolean", default: false },
+      cost: { type: "boolean", default: false },
       sustained: { type: "string" },
       from: { type: "string" },
       to: { type: "string" },
@@ -36,6 +40,9 @@ export async function usageCommand(argv: readonly string[], io: CliIo): Promise<
   });
   if (positionals.length > 0)
     throw new UsageError(`usage takes no arguments (got "${positionals[0]}")`);
+  if (values.cost && (values.fit || values.top || values.metric || values.step)) {
+    throw new UsageError("--cost takes only --tenant, --from, --to, --json and --url");
+  }
   if (values.fit && (values.tenant || values.top || values.metric)) {
     throw new UsageError("--fit lists every tenant: it takes no --tenant, --top or --metric");
   }
@@ -57,6 +64,14 @@ export async function usageCommand(argv: readonly string[], io: CliIo): Promise<
   if (values.to) query.set("to", values.to);
   const api = await apiClient(values.url);
   const out = (text: string) => io.stdout(`${text}\n`);
+
+  if (values.cost) {
+    if (values.tenant) query.set("tenant", values.tenant);
+    const report = await api.call<CostReport>("GET", `/v1/usage/cost?${query}`);
+    if (values.json) out(JSON.stringify(report, null, 2));
+    else for (const line of costLines(report)) out(line);
+    return 0;
+  }
 
   if (values.fit) {
     if (values.sustained) query.set("sustained", values.sustained);

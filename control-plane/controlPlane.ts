@@ -35,6 +35,8 @@ export interface ControlPlaneOptions {
   /** Superuser URL of the shared tenant database (pooled data, bridge schemas, registry). */
   readonly sharedDatabaseUrl: string;
   readonly tiers: () => TiersFile;
+  /** The operator's price table for cost estimates (read at each request). */
+  readonly pricingFile?: string;
   readonly auth: AuthOptions;
   /** Stack runner for bridge/silo tenants; without one they fail with a clear reason. */
   readonly runner?: StackRunner;
@@ -178,6 +180,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       pool,
       service,
       tiers: options.tiers,
+      ...(options.pricingFile ? { pricingFile: options.pricingFile } : {}),
       auth: options.auth,
       metrics: metrics.registry,
       logger: options.logger ?? false,

@@ -27,6 +27,7 @@ import {
   type ServerErrorLog,
 } from "./problem.ts";
 import { tenantRoutes } from "./tenantRoutes.ts";
+import { costRoutes } from "./costRoutes.ts";
 import { usageRoutes } from "./usageRoutes.ts";
 
 export interface AppDeps {
@@ -37,6 +38,8 @@ export interface AppDeps {
   >;
   /** The catalog's tiers (the console offers them). */
   readonly tiers: () => TiersFile;
+  /** The operator's price table (`pricing.yaml`) for GET /v1/usage/cost. */
+  readonly pricingFile?: string;
   readonly auth: AuthOptions;
   readonly metrics: Registry;
   /** @default false */
@@ -91,6 +94,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await typed.register(operationRoutes({ pool: deps.pool, service: deps.service }));
   await typed.register(fleetRoutes({ pool: deps.pool, tiers: deps.tiers, service: deps.service }));
   await typed.register(usageRoutes({ pool: deps.pool, tiers: deps.tiers }));
+  await typed.register(
+    costRoutes({
+      pool: deps.pool,
+      tiers: deps.tiers,
+      ...(deps.pricingFile ? { pricingFile: deps.pricingFile } : {}),
+    }),
+  );
   await app.register(consoleRoutes);
   return app;
 }

@@ -29,18 +29,18 @@ export interface UsageRoutesDeps {
   readonly tiers: () => TiersFile;
 }
 
-const instant = z.iso
+export const instant = z.iso
   .datetime({ offset: true })
   .describe("ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z");
 const rangeQuery = { from: instant.optional(), to: instant.optional() };
 const duration = z.string().regex(/^\d{1,4}[mh]$/, 'must be minutes or hours, e.g. "15m" or "1h"');
 
-const HOUR = 3600_000;
+export const HOUR = 3600_000;
 /** Longest window of /top and /fit: the 5-minute buckets' retention. */
 const MAX_WINDOW_MS = FIVE_MINUTE_RETENTION_DAYS * 24 * HOUR;
 
 /** The range asked for, defaulting to the `defaultMs` before now; a problem when invalid. */
-function rangeOf(
+export function rangeOf(
   query: { from?: string | undefined; to?: string | undefined },
   defaultMs: number,
 ): { from: Date; to: Date } | Problem {
@@ -56,7 +56,7 @@ function rangeOf(
   return { from, to };
 }
 
-function isProblem(value: object): value is Problem {
+export function isProblem(value: object): value is Problem {
   return "reason" in value;
 }
 

@@ -10,6 +10,7 @@ import {
   type UsagePoint,
   type UsageStep,
 } from "../../contract/usage.ts";
+import { BUCKET_SECONDS } from "./buckets.ts";
 
 type Db = Pick<pg.Pool, "query">;
 
@@ -26,16 +27,19 @@ const AGGREGATES = `
   max(storage_bytes)::float8 AS "storageBytes",
   (array_agg(quota_used ORDER BY at DESC) FILTER (WHERE quota_used IS NOT NULL))[1] AS "quotaUsed"`;
 
-/** 5-minute rows, and for whole days that have one, the daily rollup (`at` = bucket start). */
-function rowsSql(step: UsageStep): string {
-  const fiveMinute = `SELECT tenant_slug, bucket AS at, tier, statements, statement_us, rows_read,
+/**
+ * 5-minute rows, and for whole days that have one, the daily rollup (`at` = bucket start,
+ * `seconds` = the row's length).
+ */
+export function rowsSql(step: UsageStep): string {
+  const fiveMinute = `SELECT tenant_slug, bucket AS at, ${BUCKET_SECONDS} AS seconds, tier, statements, statement_us, rows_read,
       rows_written, transactions, api_calls, operations, connections_now, connections_peak,
       storage_rows, storage_bytes, quota_used FROM control_plane.usage_5m`;
   if (step !== "1d") return fiveMinute;
   return `${fiveMinute} u WHERE NOT EXISTS (SELECT 1 FROM control_plane.usage_daily d
              WHERE d.tenant_slug = u.tenant_slug AND d.day = (u.bucket AT TIME ZONE 'UTC')::date)
     UNION ALL
-    SELECT tenant_slug, day::timestamp AT TIME ZONE 'UTC', tier, statements, statement_us, rows_read,
+    SELECT tenant_slug, day::timestamp AT TIME ZONE 'UTC', 86400, tier, statements, statement_us, rows_read,
       rows_written, transactions, api_calls, operations, connections_now, connections_peak,
       storage_rows, storage_bytes, quota_used FROM control_plane.usage_daily`;
 }
