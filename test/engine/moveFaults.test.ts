@@ -1,6 +1,6 @@
 /**
- * A move's worker killed with SIGKILL (with its engine) mid-copy and mid-fence: the move
- * never half-applies — the tenant stays on its source with its writes accepted (the fence
+ * A move's worker killed with SIGKILL (with its engine) mid-copy — into a schema and into a
+ * dedicated database — and mid-fence: the move never half-applies — the tenant stays on its source with its writes accepted (the fence
  * dies with the worker's connection) — and a new worker resumes it to the end, every row and
  * every acknowledged write present.
  */
@@ -119,10 +119,10 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
     return tenantId;
   }
 
-  async function startMove(slug: string): Promise<string> {
+  async function startMove(slug: string, change: object = { tier: "pro" }): Promise<string> {
     const response = await plane.request(`/v1/tenants/${slug}`, {
       method: "PATCH",
-      json: { tier: "pro", moveGrace: "0" },
+      json: { ...change, moveGrace: "0" },
     });
     expect(response.status).toBe(202);
     return ((await response.json()) as { operation: { id: string } }).operation.id;
@@ -254,6 +254,67 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
       "SELECT count(*)::int AS n FROM tenant_kill_fence.projects",
     );
     expect(count[0]?.n).toBe(2_001);
+    const left = await shared<{ n: number }>(
+      "SELECT count(*)::int AS n FROM app.projects WHERE tenant_id = $1",
+      [tenantId],
+    );
+    expect(left[0]?.n).toBe(0);
+  }, 900_000);
+
+  it("killed mid-copy into a dedicated database: still pooled and writable; a new worker resumes, every row in the tenant's database", async () => {
+    const slug = "kill-silo";
+    const tenantId = await signUpWithRows(slug, 20_000);
+    for (const w of workers) killGroup(w); // earlier tests' workers
+    const first = startWorker();
+    const writer = startWriter(tenants, slug, "w");
+    // Enterprise's identity is federated: without an identity provider, the allowed override.
+    const operationId = await startMove(slug, {
+      tier: "enterprise",
+      overrides: { identity: "shared" },
+    });
+    await until("copy batches", async () => {
+      const { rows } = await plane.pool.query(
+        "SELECT count(*)::int AS n FROM control_plane.operation_events WHERE operation_id = $1 AND data ->> 'step' = 'copy'",
+        [operationId],
+      );
+      return (rows[0] as { n: number }).n >= 5 ? true : undefined;
+    });
+    killGroup(first);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await registryMode(slug)).toBe("pool");
+    const before = writer.acknowledged.length;
+    await until("a write after the kill", async () =>
+      writer.acknowledged.length > before + 3 ? true : undefined,
+    );
+
+    startWorker();
+    const done = await finished(operationId);
+    await writer.stop();
+    expect([done.state, done.error]).toEqual(["succeeded", null]);
+    expect(await registryMode(slug)).toBe("dedicated");
+    const { rows: resumedAt } = await plane.pool.query<{ rows: number }>(
+      `SELECT (data -> 'detail' ->> 'rows')::int AS rows FROM control_plane.operation_events
+        WHERE operation_id = $1 AND data ->> 'step' = 'copy'
+          AND id > (SELECT max(id) FROM control_plane.operation_events WHERE operation_id = $1 AND type = 'started')
+        ORDER BY id LIMIT 1`,
+      [operationId],
+    );
+    expect(resumedAt[0]!.rows).toBeGreaterThan(200); // after the last committed batch
+    const silo = new pg.Client({
+      connectionString: withDatabase(adminUrl(), `${db.current.name}_db_kill_silo`),
+    });
+    await silo.connect();
+    try {
+      const names = new Set(
+        (await silo.query<{ name: string }>("SELECT name FROM app.projects")).rows.map(
+          (r) => r.name,
+        ),
+      );
+      expect(names.size).toBe(20_000 + writer.acknowledged.length);
+      for (const name of writer.acknowledged) expect(names.has(name)).toBe(true);
+    } finally {
+      await silo.end();
+    }
     const left = await shared<{ n: number }>(
       "SELECT count(*)::int AS n FROM app.projects WHERE tenant_id = $1",
       [tenantId],
