@@ -16,6 +16,7 @@ import {
 } from "../control-plane/localDefaults.ts";
 import { engineBuildLockHeld, pulumiRoot, PROJECT_DIR } from "../control-plane/runner/engine.ts";
 import { lazyStackRunner } from "../control-plane/runner/lazyRunner.ts";
+import { repositoryPolicyPacks } from "../control-plane/runner/policyPack.ts";
 import { localStackConfig } from "../control-plane/runner/stackConfig.ts";
 import type { CliIo } from "./io.ts";
 
@@ -75,7 +76,11 @@ export async function openLocalControlPlane(
       adminUrl: databases.sharedUrl,
       ...(kube.cluster ? { kubeconfig: kube.cluster.kubeconfig } : {}),
     }),
-    { buildInProgress: () => building || engineBuildLockHeld() },
+    // Every update runs under the tenant isolation policy pack, as `tenancy up` and `preview`.
+    {
+      buildInProgress: () => building || engineBuildLockHeld(),
+      policyPacks: repositoryPolicyPacks,
+    },
   );
   const { tiers } = loaded.catalog;
   const plane = await startControlPlane({

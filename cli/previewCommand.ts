@@ -11,6 +11,7 @@ import { engineSettings } from "../control-plane/runner/engine.ts";
 import { previewMarkdown } from "../control-plane/runner/previewSummary.ts";
 import { previewTenants, stackTenants } from "../control-plane/runner/previewTenants.ts";
 import { localStackConfig } from "../control-plane/runner/stackConfig.ts";
+import { repositoryPolicyPacks } from "../control-plane/runner/policyPack.ts";
 import { TenantStackRunner } from "../control-plane/runner/tenantStacks.ts";
 import { DEFAULT_CATALOG_DIR } from "./catalogCommands.ts";
 import type { CliIo } from "./io.ts";
@@ -54,6 +55,8 @@ export async function previewCommand(argv: readonly string[], io: CliIo): Promis
         adminUrl: databases.sharedUrl,
         ...(kube.cluster ? { kubeconfig: kube.cluster.kubeconfig } : {}),
       }),
+      // What `up` would refuse, preview refuses too.
+      policyPacks: await repositoryPolicyPacks(),
     });
     const previews = await previewTenants(runner, tenants, Number(values.parallel));
     io.stdout(

@@ -21,6 +21,7 @@ import {
   type EngineSettings,
 } from "../control-plane/runner/engine.ts";
 import { stackTenants } from "../control-plane/runner/previewTenants.ts";
+import { repositoryPolicyPacks } from "../control-plane/runner/policyPack.ts";
 import { localStackConfig, type LocalTargetSettings } from "../control-plane/runner/stackConfig.ts";
 import { TenantStackRunner } from "../control-plane/runner/tenantStacks.ts";
 import { affectedTenants } from "../fleet/affected.ts";
@@ -41,6 +42,8 @@ export interface UpContext {
   readonly local: LocalTargetSettings;
   /** The control-plane database: its tenant locks keep us from racing the service. */
   readonly controlPool: pg.Pool;
+  /** Policy pack directories every update runs under. @default none */
+  readonly policyPacks?: readonly string[];
 }
 
 export interface UpSettings {
@@ -76,6 +79,7 @@ export async function runUp(
   const runner = new TenantStackRunner({
     engine: context.engine,
     configFor: localStackConfig(context.local),
+    ...(context.policyPacks ? { policyPacks: context.policyPacks } : {}),
   });
   const store = DesiredStateStore.forBackend(context.engine.backendUrl);
   const hashOf = await desiredStateHasher(context);
@@ -240,6 +244,8 @@ export async function upCommand(argv: readonly string[], io: CliIo): Promise<num
             ...(kube.cluster ? { kubeconfig: kube.cluster.kubeconfig } : {}),
           },
           controlPool,
+          // The tenant isolation rules, as the service's updates run under them.
+          policyPacks: await repositoryPolicyPacks(),
         },
         {
           waves,

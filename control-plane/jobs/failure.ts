@@ -3,6 +3,7 @@
  * what an operator needs to read first, instead of only "update failed".
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
+import { violationMessage } from "../runner/errors.ts";
 
 export interface ResourceFailure {
   /** The resource's name (last URN segment). */
@@ -14,27 +15,44 @@ export interface ResourceFailure {
   readonly message: string;
 }
 
-/** Watches engine events; remembers the first error diagnostic that names a resource. */
+/**
+ * Watches engine events; remembers the first error diagnostic that names a resource, or the
+ * first mandatory policy violation that does (the engine reports those as policy events, its
+ * diagnostics then only say that the update failed).
+ */
 export function failureWatcher() {
   let first: ResourceFailure | undefined;
   return {
     onEvent(event: EngineEvent): void {
+      if (first) return;
       const diagnostic = event.diagnosticEvent;
-      if (first || !diagnostic || diagnostic.severity !== "error" || !diagnostic.urn) return;
-      // urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>
-      const parts = diagnostic.urn.split("::");
-      const name = parts.at(-1) ?? "";
-      const typePart = parts.at(-2) ?? "";
-      first = {
-        resource: name,
-        type: typePart.split("$").at(-1) ?? typePart,
-        urn: diagnostic.urn,
-        message: diagnostic.message.replace(/\s+$/, "").slice(0, 2000),
-      };
+      if (diagnostic?.severity === "error" && diagnostic.urn) {
+        first = failureOf(diagnostic.urn, diagnostic.message);
+        return;
+      }
+      const violation = event.policyEvent;
+      if (violation?.enforcementLevel === "mandatory" && violation.resourceUrn) {
+        first = failureOf(
+          violation.resourceUrn,
+          `policy ${violation.policyName}: ${violationMessage(violation.message)}`,
+        );
+      }
     },
     get first(): ResourceFailure | undefined {
       return first;
     },
+  };
+}
+
+function failureOf(urn: string, message: string): ResourceFailure {
+  // urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>
+  const parts = urn.split("::");
+  const typePart = parts.at(-2) ?? "";
+  return {
+    resource: parts.at(-1) ?? "",
+    type: typePart.split("$").at(-1) ?? typePart,
+    urn,
+    message: message.replace(/\s+$/, "").slice(0, 2000),
   };
 }
 

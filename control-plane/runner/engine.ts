@@ -31,6 +31,8 @@ export interface EngineOptions {
   /** Directory for the file backend and the generated passphrase. @default `.tenancy/state` */
   readonly stateDir?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** The Pulumi project the tenant stacks run (its `stacks/main.ts`). @default {@link PROJECT_DIR} */
+  readonly projectDir?: string;
 }
 
 /** Thrown when no Pulumi CLI can be found; tests turn it into a loud skip. */
@@ -99,7 +101,7 @@ export async function engineSettings(options: EngineOptions = {}): Promise<Engin
   const bin = join(root, "bin");
   return {
     command,
-    projectDir: PROJECT_DIR,
+    projectDir: options.projectDir ?? PROJECT_DIR,
     stateDir,
     backendUrl,
     env: {

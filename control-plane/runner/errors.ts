@@ -87,7 +87,7 @@ export function toStackErrorWithPolicies(
 }
 
 /** The engine sends a violation as "<policy description>\n<message>": keep the message. */
-function violationMessage(text: string): string {
+export function violationMessage(text: string): string {
   const lines = text
     .trim()
     .split("\n")

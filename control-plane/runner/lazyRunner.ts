@@ -29,6 +29,11 @@ export type StackRunner = Pick<
 export interface LazyRunnerOptions {
   /** True while the engine is being built. @default the build lock of ensure-pulumi.sh is held */
   readonly buildInProgress?: () => boolean;
+  /**
+   * The policy pack directories `up` (and `preview`) run under, resolved with the engine; a
+   * mandatory violation fails the operation with the rules' messages. @default none
+   */
+  readonly policyPacks?: () => Promise<readonly string[]>;
 }
 
 /** The reason an operation fails with when there is no engine and none is being built. */
@@ -47,8 +52,9 @@ export function lazyStackRunner(
     pulumiRoot(env) ? "ready" : buildInProgress() ? "building" : "missing";
   let runner: Promise<TenantStackRunner> | undefined;
   const get = async (stack: string): Promise<TenantStackRunner> => {
-    runner ??= engineSettings(engine).then(
-      (settings) => new TenantStackRunner({ engine: settings, configFor }),
+    runner ??= Promise.all([engineSettings(engine), policyPacksOf(options, stack)]).then(
+      ([settings, policyPacks]) =>
+        new TenantStackRunner({ engine: settings, configFor, policyPacks }),
     );
     try {
       return await runner;
@@ -78,4 +84,20 @@ export function lazyStackRunner(
       return (await get(stackNameOf(slug))).repairInterrupted(slug);
     },
   };
+}
+
+async function policyPacksOf(
+  options: LazyRunnerOptions,
+  stack: string,
+): Promise<readonly string[]> {
+  try {
+    return (await options.policyPacks?.()) ?? [];
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new StackOperationError(
+      "failed",
+      stack,
+      `the policy pack could not be built: ${message}`,
+    );
+  }
 }
