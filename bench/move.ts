@@ -1,7 +1,7 @@
 /**
  * A tenant move under load: a pooled tenant with N rows over three tables (projects ← tasks ←
  * comments: composite foreign keys, the comments' bigserial sequence, two secondary indexes on
- * tasks and one on comments) moves pool → schema (and on with `--to`), with the library's own
+ * tasks and one on comments) moves pool → schema → pool → dedicated (`--to`), with the library's own
  * entry point (`moveTenant`, as the control plane's move operation calls it), while
  *
  * - a writer inserts and updates that tenant's rows continuously through the tenant router
@@ -14,7 +14,7 @@
  * copy time and rows/s, and the time of each step. The old placement is kept read-only
  * (grace) and purged after the figures are taken; the purge is timed separately.
  *
- *   node --import tsx bench/move.ts [--rows 1000000] [--to schema,pool] [--batch 5000]
+ *   node --import tsx bench/move.ts [--rows 1000000] [--to schema,pool,dedicated] [--batch 5000]
  *        [--baseline 15] [--pace 2] [--neighbours 2]
  *
  * Uses DATABASE_URL when set (a superuser URL), else starts an embedded PostgreSQL.
@@ -53,7 +53,7 @@ import { benchServer, percentile } from "./support.ts";
 const { values } = parseArgs({
   options: {
     rows: { type: "string", default: "1000000" },
-    to: { type: "string", default: "schema,pool" },
+    to: { type: "string", default: "schema,pool,dedicated" },
     batch: { type: "string", default: "5000" },
     baseline: { type: "string", default: "15" },
     pace: { type: "string", default: "2" },
@@ -188,10 +188,11 @@ async function main(): Promise<void> {
       await neighbour.stop();
     }
     console.log(`\nsummary\n${totals.join("\n")}`);
-    const verifier = new pg.Client({ connectionString: url });
+    const final = await resolve("big");
+    const verifier = new pg.Client({ connectionString: withDatabaseName(url, final.database) });
     await verifier.connect();
     try {
-      const missing = await missingWrites(verifier, await resolve("big"), writer);
+      const missing = await missingWrites(verifier, final, writer);
       console.log(
         `\nwriter: ${writer.acknowledged.length} acknowledged transactions, errors ${JSON.stringify(Object.fromEntries(writer.errors))}; ` +
           `acknowledged writes missing at the end: ${missing}` +
