@@ -2,13 +2,17 @@
  * RLS overhead: per-tenant queries through row-level security (the application role, tenant
  * context set) versus the same queries with an explicit `WHERE tenant_id = $1` on an
  * unprotected copy of the table, same data, same indexes, same role, same connection,
- * interleaved in alternating order. Prints the median latency of each variant and the ratio.
+ * interleaved in alternating order. Prints the median latency of each variant and the paired
+ * ratio (median with a bootstrap 95 % interval, geometric mean with a t-interval), for each
+ * form of the policy predicate: the production one (a PL/pgSQL context function in a scalar
+ * subquery) and the same validation written inline around `current_setting` (no function
+ * call), measured in alternating rounds on the same table (ALTER POLICY between rounds).
  * Then the cost of usage recording: the same query through `withTenant` with and without a
  * usage recorder (statement counting, application_name, a flush every second), paired the same
  * way in the same run. Then the signed tenant context next to the plain one (bench/rlsSigned.ts).
  *
  *   node --import tsx bench/rls.ts [--tenants 1000] [--rows-per-tenant 1000] [--iterations 4000]
- *     [--usage-only | --signed-only]
+ *        [--rounds 4] [--usage-only | --signed-only]
  *
  * Uses DATABASE_URL when set (a superuser URL), else starts an embedded PostgreSQL.
  */
@@ -16,11 +20,19 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { bootstrapDatabase } from "../db/bootstrap.ts";
+import { tenantPredicate } from "../db/contextSql.ts";
 import { protectDatabase } from "../db/protect.ts";
 import { withTenant } from "../db/tenantContext.ts";
 import { createUsageRecorder } from "../db/usage/usageRecorder.ts";
 import { withDatabaseName } from "../db/transaction.ts";
 import { loadSignedCopy, signedOverhead } from "./rlsSigned.ts";
+import {
+  bootstrap,
+  formatInterval,
+  geometricMeanRatio,
+  medianRatio,
+  type Interval,
+} from "./pairedStats.ts";
 import { benchServer, median, us } from "./support.ts";
 
 const { values } = parseArgs({
@@ -28,6 +40,7 @@ const { values } = parseArgs({
     tenants: { type: "string", default: "1000" },
     "rows-per-tenant": { type: "string", default: "1000" },
     iterations: { type: "string", default: "4000" },
+    rounds: { type: "string", default: "4" },
     explain: { type: "boolean", default: false },
     "usage-only": { type: "boolean", default: false },
     "signed-only": { type: "boolean", default: false },
@@ -36,6 +49,10 @@ const { values } = parseArgs({
 const TENANTS = Number(values.tenants);
 const ROWS = Number(values["rows-per-tenant"]);
 const ITERATIONS = Number(values.iterations);
+const ROUNDS = Number(values.rounds);
+if (!(ROUNDS >= 1) || !(ITERATIONS >= ROUNDS * 10)) {
+  throw new Error("--rounds ≥ 1 and --iterations ≥ 10 × rounds");
+}
 
 interface Query {
   readonly name: string;
@@ -98,29 +115,48 @@ async function main(): Promise<void> {
     appUrl.password = password;
     const client = new pg.Client({ connectionString: appUrl.toString() });
     await client.connect();
-    console.log(`\n${ITERATIONS} iterations per query, random tenant each, alternating order\n`);
-    console.log(
-      "query                     rls median   explicit median   ratio (median of paired)",
-    );
-    const ratios: number[] = [];
     if (values.explain) await explain(client, tenants[0] as string);
-    const only = values["usage-only"] || values["signed-only"];
-    for (const query of only ? [] : QUERIES) {
-      const result = await measure(client, query, tenants);
-      ratios.push(result.pairedRatio);
+    const policy = new pg.Client({ connectionString: url });
+    await policy.connect();
+    const overall: { form: string; median: Interval; geo: Interval }[] = [];
+    if (!(values["usage-only"] || values["signed-only"])) {
       console.log(
-        `${query.name.padEnd(25)} ${us(result.rls).padStart(9)}   ${us(result.explicit).padStart(15)}   ${result.ratio.toFixed(3)} (${result.pairedRatio.toFixed(3)})`,
+        `\n${ITERATIONS} iterations per query and policy form (${ROUNDS} alternating rounds), random tenant each, alternating order within each pair`,
       );
+      const samples = await measureForms(client, policy, tenants);
+      for (const form of POLICY_FORMS) {
+        console.log(`\npolicy: ${form.name}\n  USING ${form.predicate}`);
+        console.log(
+          "query                     rls median   explicit median   paired ratio: median [95% CI]   geometric mean [95% CI]",
+        );
+        const perQuery: number[][] = [];
+        for (const query of QUERIES) {
+          const m = samples.get(`${form.name}/${query.name}`)!;
+          perQuery.push(m.paired);
+          console.log(
+            `${query.name.padEnd(25)} ${us(median(m.rls)).padStart(9)}   ${us(median(m.explicit)).padStart(15)}   ${formatInterval(medianRatio(m.paired)).padEnd(29)}   ${formatInterval(geometricMeanRatio(m.paired))}`,
+          );
+        }
+        const byMedian = bootstrap(perQuery, (groups) => median(groups.map((g) => median(g))));
+        const geo = geometricMeanRatio(perQuery.flat());
+        overall.push({ form: form.name, median: byMedian, geo });
+        console.log(
+          `overall (RLS / explicit): median of the query medians ${formatInterval(byMedian)}, geometric mean ${formatInterval(geo)} (goal <= 1.05)`,
+        );
+      }
+      console.log("\nside by side (overall paired ratio, 95 % CI)");
+      for (const o of overall) {
+        console.log(
+          `  ${o.form.padEnd(44)} median ${formatInterval(o.median)}   geo-mean ${formatInterval(o.geo)}`,
+        );
+      }
     }
+    await setPolicy(policy, POLICY_FORMS[0]!.predicate);
+    await policy.end();
     const context = await contextCost(client, tenants);
     console.log(
       `\nset_config('app.tenant_id') round trip (once per transaction): median ${us(context)}`,
     );
-    if (ratios.length > 0) {
-      console.log(
-        `overall median ratio (RLS / explicit): ${median(ratios).toFixed(3)} (goal <= 1.05)`,
-      );
-    }
     await client.end();
     if (!values["usage-only"]) {
       await signedOverhead(appUrl.toString(), tenants, ITERATIONS, ROWS);
@@ -158,16 +194,69 @@ async function loadData(client: pg.Client, owner: string, app: string): Promise<
     INSERT INTO app.orders SELECT * FROM plain.orders;`);
 }
 
-async function measure(client: pg.Client, query: Query, tenants: readonly string[]) {
-  const rls: number[] = [];
-  const explicit: number[] = [];
-  const paired: number[] = [];
+/**
+ * The policy predicates compared. Both validate the context the same way (missing, empty or
+ * malformed → NULL, never an error) and sit in a scalar subquery (one evaluation per statement,
+ * an InitPlan, so the index on tenant_id is usable); the second calls no PL/pgSQL function.
+ */
+const POLICY_FORMS: readonly { name: string; predicate: string }[] = [
+  { name: "function in scalar subquery (production)", predicate: tenantPredicate("uuid") },
+  {
+    name: "current_setting inline in scalar subquery",
+    predicate: `(tenant_id = (SELECT CASE WHEN pg_catalog.translate(c.s, '123456789abcdefABCDEF', '000000000000000000000') OPERATOR(pg_catalog.=) '00000000-0000-0000-0000-000000000000' THEN c.s::pg_catalog.uuid END FROM (SELECT pg_catalog.current_setting('app.tenant_id', true) AS s) c))`,
+  },
+];
+
+async function setPolicy(admin: pg.Client, predicate: string): Promise<void> {
+  await admin.query(
+    `ALTER POLICY tenant_isolation ON app.orders USING ${predicate} WITH CHECK ${predicate}`,
+  );
+}
+
+interface Samples {
+  rls: number[];
+  explicit: number[];
+  paired: number[];
+}
+
+/** Rounds of (every form × every query), so that drift of the machine hits every form alike. */
+async function measureForms(
+  client: pg.Client,
+  admin: pg.Client,
+  tenants: readonly string[],
+): Promise<Map<string, Samples>> {
+  const samples = new Map<string, Samples>();
+  const perRound = Math.ceil(ITERATIONS / ROUNDS);
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate which form goes first from round to round.
+    const forms = round % 2 === 0 ? POLICY_FORMS : [...POLICY_FORMS].reverse();
+    for (const form of forms) {
+      await setPolicy(admin, form.predicate);
+      for (const query of QUERIES) {
+        const key = `${form.name}/${query.name}`;
+        const into = samples.get(key) ?? { rls: [], explicit: [], paired: [] };
+        samples.set(key, into);
+        await measure(client, query, tenants, perRound, into);
+      }
+    }
+  }
+  return samples;
+}
+
+async function measure(
+  client: pg.Client,
+  query: Query,
+  tenants: readonly string[],
+  iterations: number,
+  into: Samples,
+): Promise<void> {
   const time = async (sql: string, params: unknown[]) => {
     const start = process.hrtime.bigint();
     await client.query(sql, params);
     return Number(process.hrtime.bigint() - start) / 1000;
   };
-  for (let i = 0; i < ITERATIONS + 200; i++) {
+  const warmUp = 50;
+  for (let i = 0; i < iterations + warmUp; i++) {
     const tenant = tenants[Math.floor(Math.random() * tenants.length)] as string;
     const params = query.params(tenant);
     const rlsParams = params.filter((p) => p !== tenant);
@@ -183,17 +272,11 @@ async function measure(client: pg.Client, query: Query, tenants: readonly string
       a = await time(query.rls, rlsParams);
     }
     await client.query("COMMIT");
-    if (i < 200) continue; // warm-up
-    rls.push(a);
-    explicit.push(b);
-    paired.push(a / b);
+    if (i < warmUp) continue;
+    into.rls.push(a);
+    into.explicit.push(b);
+    into.paired.push(a / b);
   }
-  return {
-    rls: median(rls),
-    explicit: median(explicit),
-    ratio: median(rls) / median(explicit),
-    pairedRatio: median(paired),
-  };
 }
 
 /**
