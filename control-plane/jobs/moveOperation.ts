@@ -131,7 +131,9 @@ export function createMover(deps: MoverDeps) {
           graceMs: input.graceMs,
           targetProvisioned: needsStack(input.resolved),
           ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
-          onProgress: (p) => step(p.step, p.message, p.detail),
+          // The operation reported "prepare" itself (above, with from/to and resumed): the
+          // mover's own prepare line would repeat it on the stream (and in `tenancy move`).
+          onProgress: (p) => (p.step === "prepare" ? undefined : step(p.step, p.message, p.detail)),
         });
         fencedMs = moved.fencedMs;
       } catch (error) {

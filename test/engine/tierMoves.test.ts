@@ -182,6 +182,15 @@ describeWithEngine("tier moves through the API", () => {
       "purge",
       "done",
     ]);
+    // One "moving …" line (the operation's), not the mover's again: `tenancy move` prints each
+    // event (the other prepare line is the storage note).
+    const prepared = await plane.pool.query<{ message: string }>(
+      "SELECT data ->> 'message' AS message FROM control_plane.operation_events WHERE operation_id = $1 AND type = 'move' AND data ->> 'step' = 'prepare'",
+      [operation.id],
+    );
+    expect(prepared.rows.map((r) => r.message).filter((m) => m.startsWith("moving"))).toEqual([
+      `moving ${slug} from pool to schema`,
+    ]);
     expect(writer.acknowledged.length).toBeGreaterThan(5);
     const onSchema = await projectNames(slug);
     expect(onSchema.size).toBe(4000 + writer.acknowledged.length);
