@@ -7,6 +7,18 @@ export { DB_USAGE, runDbCommand } from "./cli.ts";
 export type { DbCommandIo } from "./cli.ts";
 export { TENANT_CONTEXT_SETTING, TENANT_POLICY_NAME } from "./contextSql.ts";
 export {
+  ContextSigningError,
+  TENANT_SIGNATURE_SETTING,
+  signTenantContext,
+} from "./contextSigning.ts";
+export type { ContextSigningKey } from "./contextSigning.ts";
+export {
+  SignedContextDisabledError,
+  listContextKeyIds,
+  putContextKey,
+  removeContextKey,
+} from "./contextKeys.ts";
+export {
   DATABASE_MODES,
   createTenantDatabaseDriver,
   parseTenantDatabaseSpec,
