@@ -99,11 +99,12 @@ const seedStart = Date.now();
 {
   const loaded = await loadCatalog(join(repo.dir, "tenants"));
   if (!loaded.ok) throw new Error("generated catalog invalid");
-  const hashOf = await desiredStateHasher(context);
+  const seeded = stackTenants(resolveCatalog(loaded.catalog));
+  const hashOf = await desiredStateHasher(context, seeded);
   const store = DesiredStateStore.forBackend(engine.backendUrl);
   const stacks = join(stateDir, "backend", ".pulumi", "stacks", "tenancy");
   await mkdir(stacks, { recursive: true });
-  for (const tenant of stackTenants(resolveCatalog(loaded.catalog))) {
+  for (const tenant of seeded) {
     await writeFile(
       join(stacks, `${stackNameOf(tenant.slug)}.json`),
       JSON.stringify({ version: 3, checkpoint: {} }),

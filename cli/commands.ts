@@ -102,13 +102,19 @@ options:
     run: async (argv, io) => (await import("./upCommand.ts")).upCommand(argv, io),
   },
   preview: {
-    summary: "preview [--tenant slug]...           per-tenant preview (real engine, local target)",
+    summary: "preview [--changed] [--tenant slug]  per-tenant preview (real engine, local target)",
     needsArguments: false,
-    usage: `usage: tenancy preview [--tenant slug]... [--markdown] [--parallel 4] [--catalog dir]
+    usage: `usage: tenancy preview [--changed [--base ref]] [--tenant slug]... [--markdown]
+                       [--parallel 4] [--catalog dir]
 
-What \`up\` would change in each tenant stack, per resource (real engine, local target).
+What \`up\` would change in each tenant stack, per resource (real engine, local target),
+grouped like \`tenancy diff\` (identical previews form one group; failures and dangerous
+changes first; markdown under 60,000 characters).
 
 options:
+  --changed        only the stacks \`tenancy diff --target local\` finds affected since --base
+  --base ref       with --changed: the git ref to compare with (default: HEAD, i.e. the
+                   working tree's uncommitted changes)
   --tenant slug    only this tenant (repeatable)
   --markdown       markdown summary for a pull request comment
   --parallel N     stacks previewed at a time (default: 4)

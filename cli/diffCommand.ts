@@ -74,6 +74,8 @@ export async function diffCommand(
       catalogDir,
       target: values.target,
       exact: values.exact,
+      // The local target as `serve` and `up` deploy it when its cluster runs.
+      localCluster: values.target === "local",
     });
     const basePlan = sides.base.plan;
     const headPlan = sides.head.plan;

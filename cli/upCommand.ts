@@ -25,14 +25,16 @@ import { repositoryPolicyPacks } from "../control-plane/runner/policyPack.ts";
 import { localStackConfig, type LocalTargetSettings } from "../control-plane/runner/stackConfig.ts";
 import { TenantStackRunner } from "../control-plane/runner/tenantStacks.ts";
 import { affectedTenants } from "../fleet/affected.ts";
+import { declaredResourceHashes } from "../fleet/declaredResources.ts";
 import {
   desiredStateHash,
   DesiredStateStore,
   programCodeHash,
+  PROGRAM_PATHS,
+  PROVIDER_CODE_PATHS,
   sdkVersions,
 } from "../fleet/desiredState.ts";
 import { GitInputError, repoRoot, uncommittedChanges } from "../fleet/gitCheckout.ts";
-import { PROGRAM_PATHS } from "../fleet/desiredState.ts";
 import { parseWaves, rollout, type RolloutEvent, type RolloutReport } from "../fleet/rollout.ts";
 import { DEFAULT_CATALOG_DIR } from "./catalogCommands.ts";
 import { UsageError, type CliIo } from "./io.ts";
@@ -57,16 +59,38 @@ export interface UpSettings {
   readonly onDeploy?: (slug: string) => void;
 }
 
-/** The desired-state hash of each tenant's stack in this context (code hashed once). */
+/**
+ * The desired-state hash of each of `tenants`' stacks in this context: their declared
+ * resources are planned once, by the program in the engine's project directory, on the local
+ * target with a cluster exactly when the stacks get a kubeconfig.
+ */
 export async function desiredStateHasher(
   context: UpContext,
+  tenants: readonly ResolvedTenant[],
 ): Promise<(tenant: ResolvedTenant) => string> {
+  const root = context.engine.projectDir;
   const configFor = localStackConfig(context.local);
-  const code = await programCodeHash(context.engine.projectDir);
-  const sdks = await sdkVersions(context.engine.projectDir);
+  const [declared, providerCode, sdks] = await Promise.all([
+    declaredResourceHashes(root, tenants, {
+      target: "local",
+      localCluster: context.local.kubeconfig !== undefined,
+    }),
+    programCodeHash(root, PROVIDER_CODE_PATHS),
+    sdkVersions(root),
+  ]);
   const engine = context.engine.command.version?.toString() ?? "unknown";
-  return (tenant) =>
-    desiredStateHash({ spec: tenant, config: configFor(tenant), code, engine, sdks });
+  return (tenant) => {
+    const resources = declared.get(tenant.slug);
+    if (resources === undefined) throw new Error(`tenant ${tenant.slug} was not planned`);
+    return desiredStateHash({
+      spec: tenant,
+      config: configFor(tenant),
+      resources,
+      providerCode,
+      engine,
+      sdks,
+    });
+  };
 }
 
 /** Rolls `tenants` out; writes events and a summary; returns the report. */
@@ -82,7 +106,7 @@ export async function runUp(
     ...(context.policyPacks ? { policyPacks: context.policyPacks } : {}),
   });
   const store = DesiredStateStore.forBackend(context.engine.backendUrl);
-  const hashOf = await desiredStateHasher(context);
+  const hashOf = await desiredStateHasher(context, tenants);
   if (!store.supported) {
     io.stderr(
       `note: backend ${context.engine.backendUrl} keeps no desired-state records: every stack is deployed\n`,

@@ -11,7 +11,11 @@ export interface AffectedResult {
   readonly diagnostics: readonly string[];
 }
 
-/** Affected tenants between `baseRef` and the working tree of `root`. */
+/**
+ * Affected tenants between `baseRef` and the working tree of `root`. The local target is
+ * planned as deployed with a Kubernetes cluster, whether or not one runs here: a namespace or
+ * quota change affects its tenants even on a machine without a cluster.
+ */
 export async function affectedTenants(
   root: string,
   baseRef: string,
@@ -25,6 +29,7 @@ export async function affectedTenants(
     headCommit: null,
     catalogDir,
     target,
+    localCluster: target === "local",
   });
   if (!head.plan.ok)
     return { ok: false, slugs: new Set(), errors: [], diagnostics: head.plan.diagnostics };

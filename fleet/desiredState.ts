@@ -1,8 +1,12 @@
 /**
  * The desired state of a tenant stack as one hash: the resolved spec and stack config, the
- * hash of the program's code, and the engine and provider-SDK versions. `tenancy up` records
- * it after a successful update and skips a stack whose hash is unchanged without starting the
- * engine.
+ * tenant's declared resources with their inputs (planned under the mock runtime, see
+ * ./declaredResources.ts), the code of the in-database dynamic provider (`db/`: the engine
+ * serializes it into the resource, the planner does not see it), and the engine and
+ * provider-SDK versions. So a component change that alters a tenant's resources changes that
+ * tenant's hash, and a change that alters nothing it declares (a comment, a refactoring)
+ * changes no hash. `tenancy up` records it after a successful update and skips a stack whose
+ * hash is unchanged without starting the engine.
  *
  * Where it is recorded: next to the stack's state in the file backend,
  * `<backend>/.tenancy/desired-state/<stack>.json`. Reading 5,000 small files costs well under a
@@ -15,6 +19,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, mkdir, rename, stat, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { stableJson } from "./stableJson.ts";
 
 /** Directories and files whose content is the tenant program (what `pulumi up` runs). */
 export const PROGRAM_PATHS = [
@@ -25,12 +30,17 @@ export const PROGRAM_PATHS = [
   "Pulumi.yaml",
   "package-lock.json",
 ];
+/** The dynamic provider's code: what `__provider` of the in-database resource serializes. */
+export const PROVIDER_CODE_PATHS = ["db"];
 const PROGRAM_FILE = /\.(ts|js|mjs|sql|json|ya?ml)$/;
 /** Stack settings files in stacks/ are examples, not program code. */
 const NOT_PROGRAM = /(^|\/)Pulumi\.[^/]+\.yaml$|\.md$/;
 
-/** sha256 over the program's files (path and content), in path order. */
-export async function programCodeHash(root: string): Promise<string> {
+/** sha256 over the files under `paths` (path and content), in path order. */
+export async function programCodeHash(
+  root: string,
+  paths: readonly string[] = PROGRAM_PATHS,
+): Promise<string> {
   const files: string[] = [];
   const walk = async (path: string): Promise<void> => {
     const info = await stat(path).catch(() => undefined);
@@ -45,7 +55,7 @@ export async function programCodeHash(root: string): Promise<string> {
       if (rel === "Pulumi.yaml" || !NOT_PROGRAM.test(rel)) files.push(rel);
     }
   };
-  for (const entry of PROGRAM_PATHS) await walk(join(root, entry));
+  for (const entry of paths) await walk(join(root, entry));
   const hash = createHash("sha256");
   for (const file of files.sort()) {
     hash.update(`${file}\0`);
@@ -76,24 +86,16 @@ export interface DesiredStateInputs {
   readonly spec: unknown;
   /** The stack's config (values included: a changed database URL is a changed stack). */
   readonly config: unknown;
-  readonly code: string;
+  /** Hash of the tenant's declared resources with inputs (./declaredResources.ts). */
+  readonly resources: string;
+  /** Hash of the dynamic provider's code ({@link PROVIDER_CODE_PATHS}). */
+  readonly providerCode: string;
   readonly engine: string;
   readonly sdks: Readonly<Record<string, string>>;
 }
 
 export function desiredStateHash(inputs: DesiredStateInputs): string {
   return createHash("sha256").update(stableJson(inputs)).digest("hex");
-}
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }
 
 interface Record_ {

@@ -19,13 +19,22 @@ export interface PlanSideOptions {
   readonly target: string;
   /** Plan every tenant on its own instead of once per verified shape. */
   readonly exact?: boolean;
+  /** Plan the local target with a Kubernetes cluster (see ./planWorker.ts). */
+  readonly localCluster?: boolean;
+  /** A JSON file of resolved specs to plan instead of the catalog. */
+  readonly tenantsFile?: string;
 }
 
 export async function planSide(options: PlanSideOptions): Promise<PlanWorkerResult> {
   const own = join(options.root, WORKER_PATH);
   if (existsSync(own)) {
-    const result = await runWorker(own, options);
-    if (result.protocol === PLAN_PROTOCOL) return result;
+    // A checkout older than an option we pass refuses it: the head's planner then plans it.
+    const newOptions = options.localCluster === true || options.tenantsFile !== undefined;
+    const result = await runWorker(own, options).catch((error: unknown) => {
+      if (newOptions) return undefined;
+      throw error;
+    });
+    if (result?.protocol === PLAN_PROTOCOL) return result;
   }
   return runWorker(HEAD_WORKER, options);
 }
@@ -50,6 +59,8 @@ async function runWorker(worker: string, options: PlanSideOptions): Promise<Plan
           "--out",
           out,
           ...(options.exact ? ["--exact"] : []),
+          ...(options.localCluster ? ["--local-cluster"] : []),
+          ...(options.tenantsFile ? ["--tenants", options.tenantsFile] : []),
         ],
         { cwd: options.root, stdio: ["ignore", "ignore", "pipe"] },
       );

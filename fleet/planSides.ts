@@ -17,6 +17,8 @@ export interface PlanSidesOptions {
   readonly catalogDir: string;
   readonly target: string;
   readonly exact?: boolean;
+  /** Plan the local target with a Kubernetes cluster (see ./planWorker.ts). */
+  readonly localCluster?: boolean;
 }
 
 export interface PlannedSide {
@@ -41,6 +43,7 @@ export async function planBothSides(
       catalogDir: options.catalogDir,
       target: options.target,
       exact: options.exact,
+      localCluster: options.localCluster,
     });
     return { dir, plan };
   };

@@ -5,9 +5,12 @@
  *
  *   node --import tsx fleet/planWorker.ts --root <checkout> --catalog tenants --target aws --out f.json
  *
+ * `--local-cluster` plans the `local` target as deployed with a Kubernetes cluster (its compute
+ * layer: namespace, quotas, ...), whether or not one runs here. `--tenants f.json` plans the
+ * resolved specs in that file instead of a catalog (`tenancy up`'s desired-state hashes).
  * Everything it loads comes from `--root`; only this file may come from the head.
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -68,15 +71,42 @@ interface RunResult {
     secretInputs: readonly string[];
   }[];
 }
-type RunTenant = (tenant: Spec, target: string) => Promise<RunResult>;
+type RunTenant = (
+  tenant: Spec,
+  target: string,
+  options?: { localKubeconfig?: string },
+) => Promise<RunResult>;
 
-/** Plans every tenant of the catalog in `root`. */
+/** The kubeconfig the local target is planned with when it has a cluster (never connected to). */
+export const PLANNED_LOCAL_KUBECONFIG =
+  "apiVersion: v1\nkind: Config\nclusters: []\n# planned: no cluster is contacted\n";
+
+export interface PlanCheckoutOptions {
+  readonly exact?: boolean;
+  /** Plan the local target with a Kubernetes cluster. @default false */
+  readonly localCluster?: boolean;
+  /** Resolved specs to plan instead of the catalog. */
+  readonly tenants?: readonly Spec[];
+}
+
+/** Plans every tenant of the catalog in `root` (or `options.tenants`). */
 export async function planCheckout(
   root: string,
   catalogDir: string,
   target: string,
-  exact = false,
+  options: PlanCheckoutOptions = {},
 ): Promise<PlanWorkerResult> {
+  const planning = (await import(
+    pathToFileURL(join(root, "stacks/planning/planTenant.ts")).href
+  )) as {
+    runTenantUnderMocks: RunTenant;
+  };
+  const run: RunTenant =
+    options.localCluster && target === "local"
+      ? (tenant, t) =>
+          planning.runTenantUnderMocks(tenant, t, { localKubeconfig: PLANNED_LOCAL_KUBECONFIG })
+      : (tenant, t) => planning.runTenantUnderMocks(tenant, t);
+  if (options.tenants) return planTenants(options.tenants, target, run, options.exact);
   const catalog = (await import(pathToFileURL(join(root, "catalog/index.ts")).href)) as {
     loadCatalog(dir: string): Promise<{ ok: boolean; catalog?: unknown; diagnostics?: unknown[] }>;
     resolveCatalog(catalog: unknown): Spec[];
@@ -93,12 +123,7 @@ export async function planCheckout(
     };
   }
   const tenants = catalog.resolveCatalog(loaded.catalog);
-  const planning = (await import(
-    pathToFileURL(join(root, "stacks/planning/planTenant.ts")).href
-  )) as {
-    runTenantUnderMocks: RunTenant;
-  };
-  return planTenants(tenants, target, planning.runTenantUnderMocks, exact);
+  return planTenants(tenants, target, run, options.exact);
 }
 
 /** Plans resolved tenants with `run`, sharing a run between tenants of one verified shape. */
@@ -209,10 +234,18 @@ async function cli(): Promise<void> {
       target: { type: "string", default: "aws" },
       out: { type: "string" },
       exact: { type: "boolean", default: false },
+      "local-cluster": { type: "boolean", default: false },
+      tenants: { type: "string" },
     },
   });
   if (!values.root || !values.out) throw new Error("planWorker: --root and --out are required");
-  const result = await planCheckout(values.root, values.catalog, values.target, values.exact);
+  const result = await planCheckout(values.root, values.catalog, values.target, {
+    exact: values.exact,
+    localCluster: values["local-cluster"],
+    ...(values.tenants
+      ? { tenants: JSON.parse(await readFile(values.tenants, "utf8")) as Spec[] }
+      : {}),
+  });
   await writeFile(values.out, JSON.stringify(result));
 }
 

@@ -81,10 +81,9 @@ describeWithEngine("tenancy up on the real engine (local target)", () => {
       { event: "wave", wave: 2, percent: 100, tenants: ["up-two"] },
     ]);
     deployed.length = 0;
-    const started = Date.now();
     const second = await up(tenants);
     expect(deployed).toEqual([]);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(second.events.filter((e) => e["event"] === "started")).toEqual([]);
     expect(second.report.unchanged).toEqual(["up-one", "up-two"]);
     expect(second.events.at(-1)).toMatchObject({
       event: "summary",
