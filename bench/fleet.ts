@@ -82,19 +82,29 @@ timedDiff("component change (every tenant)", tier, component);
 
 // 4. No-op `up --all`.
 const stateDir = await mkdtemp(join(tmpdir(), "tenancy-bench-up-"));
-const engine = await engineSettings({
-  stateDir,
-  env: {
-    ...process.env,
-    PULUMI_BACKEND_URL: `file://${join(stateDir, "backend")}`,
-    PULUMI_CONFIG_PASSPHRASE: "bench",
-  },
-});
-const context: UpContext = {
-  engine,
-  local: { adminUrl: "postgres://bench:bench@127.0.0.1:1/bench" },
-  controlPool: new pg.Pool({ connectionString: "postgres://bench:bench@127.0.0.1:1/bench" }),
+// The rollout's program is the generated repository's code, not this checkout's: files that
+// change here while the bench runs (another branch landing, a test writing under stacks/)
+// must not change the hashes between seeding and the run.
+const engine = {
+  ...(await engineSettings({
+    stateDir,
+    env: {
+      ...process.env,
+      PULUMI_BACKEND_URL: `file://${join(stateDir, "backend")}`,
+      PULUMI_CONFIG_PASSPHRASE: "bench",
+    },
+  })),
+  projectDir: repo.dir,
 };
+// No control-plane database: a stack that is not unchanged would need its tenant lock, and
+// fails loudly here instead of with the pool's ECONNREFUSED.
+const noDatabase = "postgres://bench:bench@127.0.0.1:1/bench";
+const controlPool = new pg.Pool({ connectionString: noDatabase });
+controlPool.connect = () =>
+  Promise.reject(
+    new Error("bench: a stack was not unchanged, so the rollout asked for its tenant lock"),
+  );
+const context: UpContext = { engine, local: { adminUrl: noDatabase }, controlPool };
 const seedStart = Date.now();
 {
   const loaded = await loadCatalog(join(repo.dir, "tenants"));
