@@ -144,6 +144,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     tiers: options.tiers,
     provisioner,
     executor,
+    database,
     ...(options.fallbackDelaySeconds !== undefined
       ? { fallbackDelaySeconds: options.fallbackDelaySeconds }
       : {}),

@@ -34,7 +34,7 @@ export interface AppDeps {
   readonly pool: pg.Pool;
   readonly service: Pick<
     TenantService,
-    "signup" | "change" | "move" | "offboard" | "retry" | "previewChange" | "refresh"
+    "signup" | "change" | "move" | "offboard" | "retry" | "abortMove" | "previewChange" | "refresh"
   >;
   /** The catalog's tiers (the console offers them). */
   readonly tiers: () => TiersFile;

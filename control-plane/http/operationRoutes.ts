@@ -13,7 +13,7 @@ const TERMINAL_EVENTS = new Set(["succeeded", "failed"]);
 
 export function operationRoutes(deps: {
   pool: pg.Pool;
-  service: Pick<TenantService, "retry">;
+  service: Pick<TenantService, "retry" | "abortMove">;
   pollMs?: number;
 }): FastifyPluginAsyncZod {
   const pollMs = deps.pollMs ?? 250;
@@ -50,6 +50,26 @@ export function operationRoutes(deps: {
         if (!requireAccess(request, reply)) return reply;
         const result = await deps.service.retry(request.params.id);
         if (result.replayed) reply.header("idempotent-replayed", "true");
+        return reply.status(202).send({
+          tenant: toTenantView(result.tenant),
+          operation: toOperationView(result.operation),
+        });
+      },
+    );
+
+    app.post(
+      "/v1/operations/:id/abort",
+      {
+        schema: {
+          summary:
+            "Abort a move before its switch: rolled back, the tenant stays on its source, the operation ends cancelled (409 once switched)",
+          params: idParams,
+          response: { 202: acceptedView },
+        },
+      },
+      async (request, reply) => {
+        if (!requireAccess(request, reply)) return reply;
+        const result = await deps.service.abortMove(request.params.id);
         return reply.status(202).send({
           tenant: toTenantView(result.tenant),
           operation: toOperationView(result.operation),

@@ -14,6 +14,7 @@ import {
   appendEvent,
   getOperation,
   getTenant,
+  hasEvent,
   openOperations,
   saveDeletionReport,
   setOperationState,
@@ -21,7 +22,7 @@ import {
   type Queryable,
 } from "../store/store.ts";
 import { describeFailure, failureWatcher } from "./failure.ts";
-import { MoveRolledBack, type Mover } from "./moveOperation.ts";
+import { ABORT_REQUESTED, MoveAborted, MoveRolledBack, type Mover } from "./moveOperation.ts";
 import type { Provisioner } from "./provisioner.ts";
 import type { MoveInput } from "../service/movePlan.ts";
 import { TenantLockLost, tryTenantLock, type TenantLock } from "./tenantLock.ts";
@@ -165,6 +166,7 @@ export function createExecutor(deps: ExecutorDeps) {
               lock.assertHeld();
               await updateTenant(db, tenant.slug, { spec: input.spec, resolved: input.resolved });
             },
+            abortRequested: () => hasEvent(db, operation.id, ABORT_REQUESTED),
           }),
         );
         await pending;
@@ -231,6 +233,18 @@ export function createExecutor(deps: ExecutorDeps) {
           await appendEvent(db, operation.id, "requeued", { reason: error.reason });
         });
         throw new RetryLater(error.reason);
+      }
+      if (error instanceof MoveAborted) {
+        // Aborted on request and undone: the tenant is active on its source, no error.
+        await atomically(db, async () => {
+          await setOperationState(db, operation.id, "cancelled", { error: error.message });
+          await updateTenant(db, tenant.slug, { state: "active", lastError: null });
+          await appendEvent(db, operation.id, "cancelled", {
+            reason: error.message,
+            rolledBack: true,
+          });
+        });
+        return "cancelled";
       }
       if (error instanceof MoveRolledBack) {
         // The tenant is back (or still) on its source, active, with the reason.

@@ -7,6 +7,9 @@
  * needs is destroyed) → grace (the old placement read-only) → purge with proof (at once for
  * a grace of 0, else a job at the end of the grace period, see movePurges.ts).
  *
+ * Abort (POST /v1/operations/:id/abort): the move's record is marked; the mover rolls back at
+ * its next batch, catch-up round or at the switch, and the operation ends `cancelled`.
+ *
  * Faults: a failure before the switch rolls back (target removed, stack back to the
  * source's, tenant active on its source with the reason: {@link MoveRolledBack}); a worker
  * killed before the switch leaves the recorded move, which the resumed operation continues
@@ -35,8 +38,16 @@ import { TenantLockLost } from "./tenantLock.ts";
 
 /** A move that failed before its switch and was undone: the tenant is on its source. */
 export class MoveRolledBack extends Error {
-  override readonly name = "MoveRolledBack";
+  override readonly name: string = "MoveRolledBack";
 }
+
+/** A move aborted on request (POST /v1/operations/:id/abort) and undone before its switch. */
+export class MoveAborted extends MoveRolledBack {
+  override readonly name = "MoveAborted";
+}
+
+/** Event type recording an abort request on a move operation's stream. */
+export const ABORT_REQUESTED = "abort-requested";
 
 export interface MoverDeps {
   /** The shared tenant database (superuser URL, name prefixes, tenant migrations). */
@@ -55,6 +66,8 @@ export interface MoveRun {
   readonly observer: RunObserver;
   /** Called once the routing switched: the store takes the new spec. */
   readonly onSwitched: (input: MoveInput) => Promise<void>;
+  /** Whether an abort of this operation was asked for (its stream has {@link ABORT_REQUESTED}). */
+  readonly abortRequested: () => Promise<boolean>;
 }
 
 export interface MoveOutcome {
@@ -74,7 +87,7 @@ export function createMover(deps: MoverDeps) {
   async function run(
     operation: OperationRecord,
     tenant: TenantRecord,
-    { event, observer, onSwitched }: MoveRun,
+    { event, observer, onSwitched, abortRequested }: MoveRun,
   ): Promise<MoveOutcome> {
     const input = operation.input as MoveInput;
     const slug = tenant.slug;
@@ -109,6 +122,11 @@ export function createMover(deps: MoverDeps) {
       });
       let stackTouched = false;
       try {
+        // An abort asked for before the move was recorded; later ones reach the mover through
+        // the record (the API marks it again after writing its event).
+        if (await abortRequested()) {
+          throw new TenantMoveError(`the move of tenant ${slug} was aborted on request`, "aborted");
+        }
         if (input.storage) {
           step(
             "prepare",
@@ -146,11 +164,12 @@ export function createMover(deps: MoverDeps) {
           throw error;
         }
         let reason = error instanceof Error ? error.message : String(error);
+        const aborted = error instanceof TenantMoveError && error.reason === "aborted";
         await rollBack(tenant, stackTouched, observer).catch((undo: unknown) => {
           reason += `; undoing it failed: ${undo instanceof Error ? undo.message : String(undo)} (retry the operation)`;
         });
         step("rolled-back", `move undone, ${slug} stays on ${input.from.database}: ${reason}`);
-        throw new MoveRolledBack(reason);
+        throw aborted ? new MoveAborted(reason) : new MoveRolledBack(reason);
       }
     } else {
       step("switch", `tenant already switched to ${input.to.database}; finishing`, {

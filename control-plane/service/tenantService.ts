@@ -37,7 +37,9 @@ import {
   updateTenant,
   type Queryable,
 } from "../store/store.ts";
+import type { DriverOptions } from "../../db/drivers/types.ts";
 import { DomainError, type FieldError } from "./domainErrors.ts";
+import { abortMoveOperation } from "./moveAbort.ts";
 import { graceOf, plannedMove, sameMove, type MoveInput } from "./movePlan.ts";
 import { inTransaction } from "./transaction.ts";
 
@@ -49,6 +51,8 @@ export interface TenantServiceDeps {
   readonly executor: Pick<Executor, "execute">;
   /** Delay of the safety-net job of an inline operation. @default FALLBACK_DELAY_SECONDS */
   readonly fallbackDelaySeconds?: number;
+  /** The tenant database (superuser URL, prefixes): aborting a move marks its record there. */
+  readonly database?: DriverOptions;
 }
 
 export interface Accepted {
@@ -150,6 +154,11 @@ export function createTenantService(deps: TenantServiceDeps) {
      * double click makes one operation). The state machine decides the rest: an offboarded
      * tenant is never revived, an offboarding one only retries its offboarding.
      */
+    /** Asks a move operation to stop before its switch (see moveAbort.ts). */
+    abortMove(operationId: string): Promise<Accepted> {
+      return abortMoveOperation(pool, deps.database, operationId);
+    },
+
     async retry(operationId: string): Promise<Accepted & { replayed: boolean }> {
       const outcome = await inTransaction(pool, async (tx) => {
         const failed = await getOperation(tx, operationId);

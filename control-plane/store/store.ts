@@ -231,6 +231,15 @@ export async function appendEvent(
   );
 }
 
+/** Whether the operation's stream has an event of `type`. */
+export async function hasEvent(db: Queryable, operationId: string, type: string): Promise<boolean> {
+  const { rows } = await db.query(
+    "SELECT 1 FROM control_plane.operation_events WHERE operation_id = $1 AND type = $2 LIMIT 1",
+    [operationId, type],
+  );
+  return rows.length > 0;
+}
+
 export async function eventsAfter(
   db: Queryable,
   operationId: string,

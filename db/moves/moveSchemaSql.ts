@@ -2,7 +2,7 @@
  * Platform objects of tenant moves (run as the owner role, by bootstrap and by the mover):
  *
  * - `tenancy.tenant_moves`: one row per tenant being moved (phase, source, target, copy
- *   checkpoints, grace deadline) — what a re-run resumes from;
+ *   checkpoints, grace deadline, whether an abort was asked for) — what a re-run resumes from;
  * - `tenancy.tenant_move_changes`: keys of rows written by the tenant during the copy,
  *   captured by per-move triggers (see captureSql.ts), applied and deleted by the mover;
  * - `tenancy.retired_placements`: where a tenant no longer lives (tenant, schema, the routing
@@ -81,6 +81,7 @@ CREATE TABLE IF NOT EXISTS ${platform}.tenant_moves (
   started_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE ${platform}.tenant_moves ADD COLUMN IF NOT EXISTS abort_requested boolean NOT NULL DEFAULT false;
 ${MOVE_CHANGES_SQL}
 REVOKE ALL ON ${platform}.tenant_moves FROM PUBLIC;
 `;

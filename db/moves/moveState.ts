@@ -3,6 +3,7 @@ import { PLATFORM_SCHEMA, quoteIdent } from "../identifiers.ts";
 import type { DatabaseMode } from "../registry.ts";
 import type { Queryable } from "../transaction.ts";
 import type { CopyCheckpoint } from "./copyRows.ts";
+import { TenantMoveError } from "./moveErrors.ts";
 import { MOVE_CHANGES_SQL, MOVE_STATE_SQL, RETIRED_PLACEMENTS_SQL } from "./moveSchemaSql.ts";
 
 const platform = quoteIdent(PLATFORM_SCHEMA);
@@ -44,7 +45,10 @@ interface Row {
 export async function ensureMoveObjects(client: Queryable, owner: string): Promise<void> {
   const { rows } = await client.query<{ ready: boolean }>(
     `SELECT to_regclass('${PLATFORM_SCHEMA}.tenant_move_changes') IS NOT NULL
-        AND to_regprocedure('${PLATFORM_SCHEMA}.assert_routing(bigint)') IS NOT NULL AS ready`,
+        AND to_regprocedure('${PLATFORM_SCHEMA}.assert_routing(bigint)') IS NOT NULL
+        AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+                     WHERE attrelid = to_regclass('${PLATFORM_SCHEMA}.tenant_moves')
+                       AND attname = 'abort_requested') AS ready`,
   );
   if (rows[0]?.ready) return;
   await client.query("BEGIN");
@@ -134,5 +138,50 @@ export async function ensureChangeTable(client: Queryable, owner: string): Promi
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Asks the move of `slug` to stop before its switch: `requested` (the mover rolls back at
+ * its next batch, catch-up round or at the switch, whichever comes first — the switch
+ * checks under the row lock it takes, so an abort is either seen or answered `switched`),
+ * `switched` (too late: move the tenant back instead), `none` (no move recorded).
+ */
+export async function requestAbort(
+  client: Queryable,
+  slug: string,
+): Promise<"requested" | "switched" | "none"> {
+  const asked = await client.query(
+    `UPDATE ${platform}.tenant_moves SET abort_requested = true, updated_at = now()
+      WHERE slug = $1 AND phase <> 'switched'`,
+    [slug],
+  );
+  if (asked.rowCount === 1) return "requested";
+  // A statement of its own: a snapshot taken after a switch the update waited for.
+  const { rows } = await client.query<{ phase: MovePhase }>(
+    `SELECT phase FROM ${platform}.tenant_moves WHERE slug = $1`,
+    [slug],
+  );
+  const phase = rows[0]?.phase;
+  if (!phase) return "none";
+  return phase === "switched" ? "switched" : "requested";
+}
+
+/**
+ * Throws TenantMoveError `aborted` when an abort of the move was asked for. `lock`: take the
+ * row lock (inside the switch's transaction) so that no abort can slip in after the check.
+ */
+export async function assertNotAborted(
+  client: Queryable,
+  tenantId: string,
+  slug: string,
+  lock = false,
+): Promise<void> {
+  const { rows } = await client.query<{ aborted: boolean }>(
+    `SELECT abort_requested AS aborted FROM ${platform}.tenant_moves WHERE tenant_id = $1${lock ? " FOR UPDATE" : ""}`,
+    [tenantId],
+  );
+  if (rows[0]?.aborted) {
+    throw new TenantMoveError(`the move of tenant ${slug} was aborted on request`, "aborted");
   }
 }

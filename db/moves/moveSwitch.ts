@@ -19,7 +19,7 @@ import { TenantMoveError } from "./moveErrors.ts";
 import { purgePlacement } from "./movePlacements.ts";
 import type { DriverContext } from "../drivers/driverContext.ts";
 import type { MoverConnections } from "./moverConnections.ts";
-import { deleteMove, readMove, setPhase, type Placement } from "./moveState.ts";
+import { assertNotAborted, deleteMove, readMove, setPhase, type Placement } from "./moveState.ts";
 import type { MoveTable } from "./moveTables.ts";
 import {
   advanceSequences,
@@ -172,6 +172,8 @@ async function switchRouting(
   }
   let updated: RegistryRow | undefined;
   await inTransaction(sides.control, async () => {
+    // Under the move row's lock: an abort asked for until now is seen, later ones are refused.
+    await assertNotAborted(sides.control, row.id, row.slug, true);
     const result = await sides.control.query(
       `UPDATE ${platform}.tenants
           SET mode = $2, schema_name = $3, role_name = $4, database_name = $5,

@@ -26,11 +26,13 @@ import { TenantMoveError } from "./moveErrors.ts";
 import { placementOf, provisionTarget, purgePlacement } from "./movePlacements.ts";
 import { withMoverConnections, type MoverConnections } from "./moverConnections.ts";
 import {
+  assertNotAborted,
   deleteMove,
   ensureChangeTable,
   ensureMoveObjects,
   insertMove,
   readMove,
+  requestAbort,
   setPhase,
   type MoveRecord,
   type Placement,
@@ -229,6 +231,22 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
   const report = async (step: MoveStep, message: string, detail?: Record<string, unknown>) =>
     options.onProgress?.({ step, slug: options.slug, message, ...(detail ? { detail } : {}) });
   return moverConnections(options, async (connections, context) => {
+    try {
+      return await runMove(connections, context);
+    } catch (error) {
+      // Aborted on request (requestMoveAbort): undone here, the tenant stays on its source.
+      if (error instanceof TenantMoveError && error.reason === "aborted") {
+        const row = await findTenant(connections.control, options.slug);
+        if (row) await rollBackMove(connections, context, options.slug, row.id);
+      }
+      throw error;
+    }
+  });
+
+  async function runMove(
+    connections: MoverConnections,
+    context: DriverContext,
+  ): Promise<MoveResult> {
     const client = connections.control;
     const { row, existing, source, target, sourceClient, sourceTables, plan } = await startOrResume(
       connections,
@@ -271,6 +289,7 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
         done: false,
       };
       while (!checkpoint.done) {
+        await assertNotAborted(client, row.id, options.slug);
         const before = checkpoint.rows;
         checkpoint = across
           ? await copyBatchAcross(sides, row.id, table, checkpoint, batchSize)
@@ -290,6 +309,7 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
         ? applyCapturedAcross(sides, row.id, tables)
         : applyCapturedChanges(client, row.id, tables);
     for (let round = 1; round <= 20; round += 1) {
+      await assertNotAborted(client, row.id, options.slug);
       const applied = await apply();
       await report("catch-up", `round ${round}: ${applied} captured changes applied`, {
         round,
@@ -339,7 +359,26 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
       ...(purge ? { purge } : {}),
       ...(purgeAfter ? { purgeAfter } : {}),
     };
-  });
+  }
+}
+
+/**
+ * Asks a running (or interrupted) move to stop before its switch; the mover rolls it back.
+ * See `requestAbort` in moveState.ts for the answers.
+ */
+export async function requestMoveAbort(
+  options: DriverOptions & { readonly slug: string },
+): Promise<"requested" | "switched" | "none"> {
+  const context = driverContext(options);
+  const client = new pg.Client({ connectionString: options.adminUrl });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    await ensureMoveObjects(client, context.roles.owner);
+    return await requestAbort(client, options.slug);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 function describe(placement: Placement): string {

@@ -221,6 +221,29 @@ describe("changes", () => {
     expect(body.tenant.state).toBe("active");
   });
 
+  it("abort: an unknown operation is 404, an operation that is not a move is 409, as problem+json", async () => {
+    await expectProblem(
+      await plane.request("/v1/operations/00000000-0000-4000-8000-000000000000/abort", {
+        method: "POST",
+      }),
+      404,
+      "operation-not-found",
+    );
+    const change = await plane.request("/v1/tenants/osprey", {
+      method: "PATCH",
+      json: { quotas: { dbConnections: 3 } },
+    });
+    const { operation } = (await change.json()) as { operation: { id: string } };
+    const problem = await expectProblem(
+      await plane.request(`/v1/operations/${operation.id}/abort`, { method: "POST" }),
+      409,
+      "operation-not-a-move",
+    );
+    expect((problem as unknown as { detail: string }).detail).toContain(
+      "only a move can be aborted",
+    );
+  });
+
   it("a storage move without a database move is refused clearly and changes nothing", async () => {
     const response = await plane.request("/v1/tenants/osprey", {
       method: "PATCH",

@@ -20,6 +20,7 @@ import {
 import {
   abortMove,
   moveTenant,
+  requestMoveAbort,
   type MoveOptions,
   type MoveProgress,
 } from "../../db/moves/moveTenant.ts";
@@ -406,5 +407,37 @@ describe("moving a tenant to and from a dedicated database", () => {
       `${db.current.name}_${slug}`,
     );
     expect(triggers).toEqual([]);
+  }, 120_000);
+
+  it("an abort asked for mid-copy rolls the move back at the next batch; after the switch it is refused", async () => {
+    const slug = "hesitant";
+    await driver.create({ slug, mode: "pool", quotas });
+    await router.withTenant(slug, (c) =>
+      c.query("INSERT INTO events (body) SELECT 'e-' || g FROM generate_series(1, 2000) g"),
+    );
+    const options = { ...driverOptions(), slug };
+    const answers: string[] = [];
+    const aborted = await move(slug, "dedicated", {
+      onProgress: async (p) => {
+        if (p.step === "copy" && Number(p.detail?.rows) >= 500 && answers.length === 0) {
+          answers.push(await requestMoveAbort(options));
+        }
+      },
+    }).catch((error: unknown) => error);
+    expect(answers).toEqual(["requested"]);
+    expect(aborted).toMatchObject({ reason: "aborted" });
+    expect(await routingOf(slug)).toMatchObject({ mode: "pool", version: 1 });
+    expect(await exists("database", `${db.current.name}_${slug}`)).toBe(false);
+    expect(await requestMoveAbort(options)).toBe("none");
+    const kept = await superQuery<{ n: number }>(
+      "SELECT count(*)::int AS n FROM app.events WHERE tenant_id = $1",
+      [(await routingOf(slug)).tenantId],
+    );
+    expect(kept[0]?.n).toBe(2000);
+
+    // Moved for real, its old rows in their grace period: too late to abort.
+    await move(slug, "dedicated", { graceMs: 60_000 });
+    expect(await requestMoveAbort(options)).toBe("switched");
+    expect(await routingOf(slug)).toMatchObject({ mode: "dedicated", version: 2 });
   }, 120_000);
 });

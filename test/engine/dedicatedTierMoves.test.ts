@@ -217,4 +217,68 @@ describeWithEngine("tier moves into and out of a dedicated database, through the
     ]);
     expect(roles).toEqual([]);
   }, 1_200_000);
+
+  it("POST /v1/operations/:id/abort mid-copy: the move is rolled back, the tenant active and pooled with every row, the target database gone", async () => {
+    const slug = "mv-abort";
+    const shared = `${db.current.name}_shared`;
+    const created = await plane.request("/v1/tenants", {
+      method: "POST",
+      json: { slug, name: "Abort mover", tier: "free" },
+    });
+    expect(created.status).toBe(202);
+    const { tenantId } = await tenants.routing(slug);
+    await query(
+      shared,
+      "INSERT INTO app.projects (tenant_id, name) SELECT $1, 'seed-' || g FROM generate_series(1, 30000) g",
+      [tenantId],
+    );
+    const writer = startWriter(tenants, slug, "a");
+    const response = await plane.request(`/v1/tenants/${slug}`, {
+      method: "PATCH",
+      json: { tier: "enterprise", overrides: { identity: "shared" }, moveGrace: "0" },
+    });
+    const { operation } = (await response.json()) as { operation: OperationView };
+    const copying = async () => {
+      const { rows } = await plane.pool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM control_plane.operation_events WHERE operation_id = $1 AND data ->> 'step' = 'copy'",
+        [operation.id],
+      );
+      return (rows[0]?.n ?? 0) >= 3;
+    };
+    for (let i = 0; !(await copying()); i += 1) {
+      if (i > 3000) throw new Error("the copy never started");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const abort = await plane.request(`/v1/operations/${operation.id}/abort`, { method: "POST" });
+    expect(abort.status).toBe(202);
+    const done = await waitFor(operation.id);
+    await writer.stop();
+    expect(done.state).toBe("cancelled");
+    expect(done.error).toContain("aborted on request");
+    const after = await tenant(slug);
+    expect([after.state, after.tier, after.routing?.database.mode]).toEqual([
+      "active",
+      "free",
+      "pool",
+    ]);
+    const { rows: cancelled } = await plane.pool.query<{ rolledBack: boolean }>(
+      `SELECT (data ->> 'rolledBack')::boolean AS "rolledBack" FROM control_plane.operation_events
+        WHERE operation_id = $1 AND type = 'cancelled'`,
+      [operation.id],
+    );
+    expect(cancelled).toEqual([{ rolledBack: true }]);
+    // Every row on the source, the writes made during the aborted move included.
+    const { names } = await placed(slug);
+    expect(names.size).toBe(30_000 + writer.acknowledged.length);
+    for (const name of writer.acknowledged) expect(names.has(name)).toBe(true);
+    const databases = await query(shared, "SELECT 1 FROM pg_database WHERE datname = $1", [
+      `${db.current.name}_db_mv_abort`,
+    ]);
+    expect(databases).toEqual([]);
+    // Finished: nothing left to abort.
+    const again = await plane.request(`/v1/operations/${operation.id}/abort`, { method: "POST" });
+    expect(again.status).toBe(409);
+    expect(again.headers.get("content-type")).toContain("application/problem+json");
+    expect(((await again.json()) as { reason: string }).reason).toBe("operation-finished");
+  }, 900_000);
 });
