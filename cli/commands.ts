@@ -200,7 +200,7 @@ options:
   move: {
     summary: "move <slug> --to <tier|mode>         move a tenant's data online",
     needsArguments: true,
-    usage: `usage: tenancy move <slug> --to <tier|pool|schema> [--grace 24h] [--no-wait] [--url URL]
+    usage: `usage: tenancy move <slug> --to <tier|pool|schema|dedicated> [--grace 24h] [--no-wait] [--url URL]
 
 Moves a tenant's data to another tier (or database mode, as an override of its tier) through
 the running control plane (a move operation), one line per step until it ends. The tenant

@@ -13,7 +13,7 @@ commands:
   migrate     apply tenant migrations to the shared schema, every tenant_* schema and every
               dedicated database [--migrations DIR] [--concurrency N] [--no-dedicated]
   purge       offboard a tenant and verify nothing remains --tenant SLUG [--tenant-id UUID]
-  move        move a tenant's data online --tenant SLUG --to pool|schema [--grace 24h]
+  move        move a tenant's data online --tenant SLUG --to pool|schema|dedicated [--grace 24h]
               [--migrations DIR]; --abort rolls an unswitched move back; --purge purges the
               old placement after its grace period (--purge --grace 0: now)
 

@@ -1,5 +1,5 @@
 /**
- * `tenancy db move --tenant SLUG --to pool|schema [--grace 24h] [--migrations DIR]`, and
+ * `tenancy db move --tenant SLUG --to pool|schema|dedicated [--grace 24h] [--migrations DIR]`, and
  * `--abort` (roll back an unswitched move) or `--purge` (purge the old placement once its grace
  * period is over; `--grace 0` with `--purge` purges now). Progress: one line per step on stdout.
  */
