@@ -9,20 +9,8 @@ export {
   type CatalogTenant,
   type LoadResult,
 } from "./loader.ts";
-export {
-  isolationOf,
-  LAYERS,
-  MODES,
-  needsStack,
-  type ComputeMode,
-  type DatabaseMode,
-  type Encryption,
-  type IdentityMode,
-  type Isolation,
-  type Layer,
-  type LayerModes,
-  type StorageMode,
-} from "../contract/modes.ts";
+// The modes are the contract's (contract/modes.ts); the catalog's API passes them on.
+export * from "../contract/modes.ts";
 export type { ResolvedTenant } from "../contract/resolvedTenant.ts";
 export { BUILTIN_QUOTAS, resolveCatalog, resolveTenant } from "./resolve.ts";
 export { SYSTEM_TAG_KEYS, tenantViolations, type RuleViolation } from "./rules.ts";

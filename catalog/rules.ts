@@ -4,7 +4,14 @@
  * service turns them into problem+json — the same rules for catalog files and API calls.
  */
 import { didYouMean } from "./diagnostics.ts";
-import { LAYERS } from "../contract/modes.ts";
+import {
+  assertNever,
+  LAYERS,
+  type DatabaseMode,
+  type Encryption,
+  type IdentityMode,
+  type StorageMode,
+} from "../contract/modes.ts";
 import type { TenantFile, TiersFile } from "./schema.ts";
 
 /** Tag keys the platform sets itself on every resource; catalog `tags` may not use them. */
@@ -55,23 +62,12 @@ export function tenantViolations(tenant: TenantFile, tiers: TiersFile): RuleViol
     }
   }
   const identity = tenant.overrides?.identity ?? tier.layers.identity;
-  if (identity === "federated" && !tenant.federation) {
-    violations.push({
-      path: ["federation"],
-      message: "is required because identity is federated (add protocol oidc or saml)",
-    });
-  }
-  if (identity !== "federated" && tenant.federation) {
-    violations.push({
-      path: ["federation"],
-      key: true,
-      message: `is set but identity is "${identity}"; remove it or override identity to federated`,
-    });
-  }
+  const federation = federationViolation(identity, Boolean(tenant.federation));
+  if (federation) violations.push(federation);
   const encryption = tenant.encryption ?? tier.encryption;
   const storage = tenant.overrides?.storage ?? tier.layers.storage;
   const database = tenant.overrides?.database ?? tier.layers.database;
-  if (encryption === "dedicated" && storage !== "bucket" && database !== "dedicated") {
+  if (!tenantKeyIsUsed(encryption, storage, database)) {
     violations.push({
       path: [tenant.encryption ? "encryption" : "tier"],
       message:
@@ -92,6 +88,73 @@ export function tenantViolations(tenant: TenantFile, tiers: TiersFile): RuleViol
     });
   }
   return violations;
+}
+
+/** Identity `federated` needs a federation; any other identity mode may not have one. */
+function federationViolation(
+  identity: IdentityMode,
+  hasFederation: boolean,
+): RuleViolation | undefined {
+  switch (identity) {
+    case "federated":
+      return hasFederation
+        ? undefined
+        : {
+            path: ["federation"],
+            message: "is required because identity is federated (add protocol oidc or saml)",
+          };
+    case "shared":
+      return hasFederation
+        ? {
+            path: ["federation"],
+            key: true,
+            message: `is set but identity is "${identity}"; remove it or override identity to federated`,
+          }
+        : undefined;
+    default:
+      return assertNever(identity, "identity mode");
+  }
+}
+
+/** False when the tenant has a key of its own that neither its storage nor its database uses. */
+function tenantKeyIsUsed(
+  encryption: Encryption,
+  storage: StorageMode,
+  database: DatabaseMode,
+): boolean {
+  switch (encryption) {
+    case "shared":
+      return true;
+    case "dedicated":
+      return storageUsesTenantKey(storage) || databaseUsesTenantKey(database);
+    default:
+      return assertNever(encryption, "encryption");
+  }
+}
+
+/** A bucket of the tenant's own is encrypted with its key; the shared bucket is not. */
+function storageUsesTenantKey(storage: StorageMode): boolean {
+  switch (storage) {
+    case "bucket":
+      return true;
+    case "prefix":
+      return false;
+    default:
+      return assertNever(storage, "storage mode");
+  }
+}
+
+/** A dedicated database is encrypted with the tenant's key; shared placements are not. */
+function databaseUsesTenantKey(database: DatabaseMode): boolean {
+  switch (database) {
+    case "dedicated":
+      return true;
+    case "pool":
+    case "schema":
+      return false;
+    default:
+      return assertNever(database, "database mode");
+  }
 }
 
 /** AWS region prefixes per geography (us-gov-* counts as us). */

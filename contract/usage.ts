@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 
-/** Series kept per tenant and 5-minute bucket (and rolled up per day). */
-export const USAGE_METRICS = [
+/** Counters add up over a window; gauges take their largest value. */
+const COUNTERS = [
   "statements",
   "statementSeconds",
   "rowsRead",
@@ -14,24 +14,14 @@ export const USAGE_METRICS = [
   "transactions",
   "apiCalls",
   "operations",
-  "connectionsNow",
-  "connectionsPeak",
-  "storageRows",
-  "storageBytes",
 ] as const;
+const GAUGES = ["connectionsNow", "connectionsPeak", "storageRows", "storageBytes"] as const;
+
+/** Series kept per tenant and 5-minute bucket (and rolled up per day). */
+export const USAGE_METRICS = [...COUNTERS, ...GAUGES] as const;
 export type UsageMetric = (typeof USAGE_METRICS)[number];
 export const usageMetricSchema = z.enum(USAGE_METRICS);
-
-/** Counters add up over a window; gauges take their largest value. */
-export const COUNTER_METRICS: readonly UsageMetric[] = [
-  "statements",
-  "statementSeconds",
-  "rowsRead",
-  "rowsWritten",
-  "transactions",
-  "apiCalls",
-  "operations",
-];
+export const COUNTER_METRICS: readonly UsageMetric[] = COUNTERS;
 
 /** Bucket widths the API serves. */
 export const USAGE_STEPS = { "5m": 300, "1h": 3600, "1d": 86400 } as const;

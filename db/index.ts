@@ -18,20 +18,7 @@ export {
   putContextKey,
   removeContextKey,
 } from "./contextKeys.ts";
-export {
-  DATABASE_MODES,
-  createTenantDatabaseDriver,
-  parseTenantDatabaseSpec,
-} from "./drivers/index.ts";
-export type {
-  DatabaseMode,
-  DriverOptions,
-  ProvisionResult,
-  TenantDatabaseDriver,
-  TenantDatabaseSpec,
-  TenantQuotas,
-  TenantRouting,
-} from "./drivers/index.ts";
+export * from "./drivers/index.ts";
 export {
   DEFAULT_DATABASE_PREFIX,
   DEFAULT_ROLE_PREFIX,

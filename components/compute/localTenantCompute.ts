@@ -9,7 +9,8 @@
  *   namespace's deployer Role.
  * - `dedicated-nodes`: the same namespace whose pods get the tenant's node selector and
  *   toleration by default. The local cluster has no nodes; the outputs say so.
- * - `account` needs AWS Organizations: the caller reports it as not provisioned.
+ * - `account` needs AWS Organizations ({@link localCompute}): the caller reports it as not
+ *   provisioned.
  *
  * Unlike {@link TenantCompute} there is no IAM role, security group or node group: those are
  * AWS resources. The Kubernetes provider of the local cluster arrives through `opts`.
@@ -18,23 +19,30 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ComputeMode } from "../../catalog/index.ts";
 import { assertNever } from "../../contract/index.ts";
 import { tenantNamespaceName, WORKLOAD_SERVICE_ACCOUNT } from "../naming.ts";
-import { TENANT_LABEL } from "../tagging.ts";
 import { nodeIsolationFor } from "./dedicatedNodes.ts";
 import { IsolatedNamespace } from "./isolatedNamespace.ts";
 import { PoolRegistration } from "./poolRegistration.ts";
+import { tenantNamespaceSettings } from "./tenantNamespace.ts";
 
 /** Compute modes the local target provisions (`account` needs a cloud). */
 export type LocalComputeMode = Exclude<ComputeMode, "account">;
 
-/** The mode as the local target provisions it, or undefined when it needs a cloud. */
-export function localComputeMode(mode: ComputeMode): LocalComputeMode | undefined {
+/**
+ * What the local target makes of a compute mode: the mode it provisions, or what the mode
+ * needs that only a cloud has (the caller reports the layer as not provisioned, saying so).
+ */
+export function localCompute(
+  mode: ComputeMode,
+):
+  | { readonly mode: LocalComputeMode; readonly needs?: never }
+  | { readonly mode?: never; readonly needs: string } {
   switch (mode) {
     case "pool":
     case "namespace":
     case "dedicated-nodes":
-      return mode;
+      return { mode };
     case "account":
-      return undefined;
+      return { needs: "AWS Organizations" };
     default:
       return assertNever(mode, "compute mode");
   }
@@ -110,19 +118,13 @@ export class LocalTenantCompute extends pulumi.ComponentResource {
         const isolated = new IsolatedNamespace(
           `${name}-namespace`,
           {
-            namespace: tenantNamespaceName(args.slug),
-            quotas: {
-              cpu: args.quotas.cpu,
-              memory: args.quotas.memory,
-              ...(args.suspended ? { pods: 0 } : {}),
-            },
+            ...tenantNamespaceSettings(args.slug, {
+              quotas: args.quotas,
+              ...(args.suspended === undefined ? {} : { suspended: args.suspended }),
+              dedicatedNodes: args.mode === "dedicated-nodes",
+            }),
             serviceAccount: { name: WORKLOAD_SERVICE_ACCOUNT },
-            deployerGroup: `tenancy:tenant:${args.slug}:deployers`,
             deployerServiceAccount: DEPLOYER_SERVICE_ACCOUNT,
-            ...(args.mode === "dedicated-nodes"
-              ? { nodeIsolation: nodeIsolationFor(args.slug).taint }
-              : {}),
-            labels: { [TENANT_LABEL]: args.slug },
           },
           { parent: this },
         );

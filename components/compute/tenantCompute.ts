@@ -14,11 +14,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ComputeMode } from "../../catalog/index.ts";
 import { assertNever } from "../../contract/index.ts";
 import { tenantNamespaceName, WORKLOAD_SERVICE_ACCOUNT } from "../naming.ts";
-import { TENANT_LABEL } from "../tagging.ts";
-import { DedicatedNodes, nodeIsolationFor, type DedicatedNodesArgs } from "./dedicatedNodes.ts";
+import { DedicatedNodes, type DedicatedNodesArgs } from "./dedicatedNodes.ts";
 import { IsolatedNamespace } from "./isolatedNamespace.ts";
 import { PoolRegistration } from "./poolRegistration.ts";
 import { TenantAccount } from "./tenantAccount.ts";
+import { tenantNamespaceSettings } from "./tenantNamespace.ts";
 import { WorkloadRole, type WorkloadTrust } from "./workloadRole.ts";
 
 export interface ClusterRefs {
@@ -241,18 +241,14 @@ function namespaceWorkloads(
   const isolated = new IsolatedNamespace(
     `${name}-namespace`,
     {
-      namespace: tenantNamespaceName(args.slug),
-      quotas: {
-        cpu: args.quotas.cpu,
-        memory: args.quotas.memory,
-        ...(args.suspended ? { pods: 0 } : {}),
-      },
+      ...tenantNamespaceSettings(args.slug, {
+        quotas: args.quotas,
+        ...(args.suspended === undefined ? {} : { suspended: args.suspended }),
+        dedicatedNodes,
+      }),
       ingressNamespace: cluster.ingressNamespace,
       serviceAccount: { name: WORKLOAD_SERVICE_ACCOUNT, roleArn },
-      deployerGroup: `tenancy:tenant:${args.slug}:deployers`,
       allowedEgress: [{ cidr: cluster.vpcCidr, ports: [443, 5432] }],
-      ...(dedicatedNodes ? { nodeIsolation: nodeIsolationFor(args.slug).taint } : {}),
-      labels: { [TENANT_LABEL]: args.slug },
     },
     { parent },
   );

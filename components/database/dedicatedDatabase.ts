@@ -24,12 +24,9 @@ export function dedicatedIdentifier(slug: string): string {
 }
 
 export class DedicatedDatabase extends pulumi.ComponentResource {
-  public readonly host: pulumi.Output<string>;
-  public readonly port: pulumi.Output<number>;
-  public readonly databaseName: pulumi.Output<string>;
-  public readonly masterSecretArn: pulumi.Output<string>;
+  /** The tenant's RDS instance: host, port, database, master secret, security group. */
+  public readonly server: PostgresServer;
   public readonly kmsKeyArn: pulumi.Output<string>;
-  public readonly securityGroupId: pulumi.Output<string>;
 
   constructor(name: string, args: DedicatedDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:database:DedicatedDatabase", name, {}, opts);
@@ -45,7 +42,7 @@ export class DedicatedDatabase extends pulumi.ComponentResource {
             },
             { parent: this },
           ).keyArn;
-    const instance = new PostgresServer(
+    this.server = new PostgresServer(
       `${name}-pg`,
       {
         ...server,
@@ -55,12 +52,7 @@ export class DedicatedDatabase extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.host = instance.host;
-    this.port = instance.port;
-    this.databaseName = instance.databaseName;
-    this.masterSecretArn = instance.masterSecretArn;
     this.kmsKeyArn = key;
-    this.securityGroupId = instance.securityGroupId;
-    this.registerOutputs({ host: this.host, masterSecretArn: this.masterSecretArn });
+    this.registerOutputs({ host: this.server.host, masterSecretArn: this.server.masterSecretArn });
   }
 }

@@ -94,7 +94,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
         { ...args.dedicatedServer, slug: args.slug },
         { parent: this },
       );
-      const server = this.server;
+      const { server } = this.server;
       adminUrl = adminUrlFromSecret(
         server.masterSecretArn,
         pulumi

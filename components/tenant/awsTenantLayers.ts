@@ -5,7 +5,6 @@
  * platform stack of its region.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Layer } from "../../contract/index.ts";
 import { computeParts, TenantCompute } from "../compute/tenantCompute.ts";
 import { adminUrlFromSecret } from "../database/postgresUrl.ts";
 import { TenantDatabase } from "../database/tenantDatabase.ts";
@@ -13,30 +12,23 @@ import { TenantIdentity } from "../identity/tenantIdentity.ts";
 import { partitionOf, tenantKeyAlias } from "../naming.ts";
 import { EncryptionKey } from "../security/encryptionKey.ts";
 import { storageKeyOf, TenantStorage } from "../storage/tenantStorage.ts";
-import type { TenantArgs } from "./tenant.ts";
 import {
   computeQuotasOf,
-  databaseQuotasOf,
+  databaseArgsOf,
   needsTenantKey,
-  type TenantLayers,
+  requireInput,
+  type TargetLayers,
 } from "./tenantLayers.ts";
 
 /** Declares the tenant's AWS layers as children of `parent`, named after `name`. */
-export function awsTenantLayers(
-  name: string,
-  args: TenantArgs,
-  notProvisioned: Layer[],
-  parent: pulumi.Resource,
-): TenantLayers {
+export const awsTenantLayers: TargetLayers = (name, args, notProvisioned, parent) => {
   const { tenant } = args;
-  const quotas = databaseQuotasOf(tenant);
-  if (args.platform === undefined) {
-    throw new pulumi.ResourceError(
-      `tenant ${tenant.slug}: target aws needs the outputs of the platform stack of ${tenant.region}`,
-      parent,
-    );
-  }
-  const platform = pulumi.output(args.platform).apply((p) => {
+  const platformOutputs = requireInput(
+    args.platform,
+    `tenant ${tenant.slug}: target aws needs the outputs of the platform stack of ${tenant.region}`,
+    parent,
+  );
+  const platform = pulumi.output(platformOutputs).apply((p) => {
     if (p.region !== tenant.region) {
       throw new Error(
         `tenant ${tenant.slug} is in ${tenant.region} but the platform stack is in ${p.region}; point tenancy:platformStack at the platform stack of ${tenant.region}`,
@@ -94,11 +86,7 @@ export function awsTenantLayers(
   const database = new TenantDatabase(
     `${name}-database`,
     {
-      slug: tenant.slug,
-      mode: tenant.layers.database,
-      target: "aws",
-      quotas,
-      provisioner: args.provisioner,
+      ...databaseArgsOf(args, "aws"),
       sharedAdminUrl: adminUrlFromSecret(
         platform.databaseAdminSecretArn,
         platform.apply((p) => ({
@@ -166,7 +154,7 @@ export function awsTenantLayers(
       notProvisioned,
     }));
   return { routing, databasePassword: database.password };
-}
+};
 
 function required(value: string | undefined, key: string, slug: string): string {
   if (value === undefined) {

@@ -3,40 +3,29 @@
  * and its compute on the local Kubernetes cluster when one runs and the mode can run there.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Layer } from "../../contract/index.ts";
-import { localComputeMode, LocalTenantCompute } from "../compute/localTenantCompute.ts";
+import { localCompute, LocalTenantCompute } from "../compute/localTenantCompute.ts";
 import { TenantDatabase } from "../database/tenantDatabase.ts";
-import type { TenantArgs } from "./tenant.ts";
-import { computeQuotasOf, databaseQuotasOf, type TenantLayers } from "./tenantLayers.ts";
+import {
+  computeQuotasOf,
+  databaseArgsOf,
+  requireInput,
+  type TargetLayers,
+} from "./tenantLayers.ts";
 
 /** Declares the tenant's local layers as children of `parent`, named after `name`. */
-export function localTenantLayers(
-  name: string,
-  args: TenantArgs,
-  notProvisioned: Layer[],
-  parent: pulumi.Resource,
-): TenantLayers {
+export const localTenantLayers: TargetLayers = (name, args, notProvisioned, parent) => {
   const { tenant } = args;
-  const quotas = databaseQuotasOf(tenant);
-  if (args.localAdminUrl === undefined) {
-    throw new pulumi.ResourceError(
-      `tenant ${tenant.slug}: target local needs the local server's admin URL (config tenancy:databaseUrl or DATABASE_URL)`,
-      parent,
-    );
-  }
+  const localAdminUrl = requireInput(
+    args.localAdminUrl,
+    `tenant ${tenant.slug}: target local needs the local server's admin URL (config tenancy:databaseUrl or DATABASE_URL)`,
+    parent,
+  );
   const database = new TenantDatabase(
     `${name}-database`,
-    {
-      slug: tenant.slug,
-      mode: tenant.layers.database,
-      target: "local",
-      quotas,
-      provisioner: args.provisioner,
-      sharedAdminUrl: args.localAdminUrl,
-    },
+    { ...databaseArgsOf(args, "local"), sharedAdminUrl: localAdminUrl },
     { parent },
   );
-  const computeMode = localComputeMode(tenant.layers.compute);
+  const computeMode = localCompute(tenant.layers.compute).mode;
   if (args.localCluster === undefined || computeMode === undefined) {
     return {
       routing: database.routing.apply((db) => ({ database: db, notProvisioned })),
@@ -62,4 +51,4 @@ export function localTenantLayers(
     databasePassword: database.password,
     computeNodes: compute.nodes,
   };
-}
+};

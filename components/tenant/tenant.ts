@@ -14,7 +14,7 @@ import {
   type RoutingRecord,
   type Target,
 } from "../../contract/index.ts";
-import { localComputeMode } from "../compute/localTenantCompute.ts";
+import { localCompute } from "../compute/localTenantCompute.ts";
 import type { InDatabaseProvisioner } from "../database/inDatabaseProvisioner.ts";
 import type { PlatformOutputs } from "../platform/platformOutputs.ts";
 import { awsTenantLayers } from "./awsTenantLayers.ts";
@@ -45,13 +45,19 @@ export function notProvisionedLayers(
   local: { readonly cluster: boolean; readonly computeMode?: ComputeMode } = { cluster: false },
 ): Partial<Record<Layer, string>> {
   if (target === "aws") return {};
-  const reason = `not provisioned on this target (${target}): needs a cloud; use --target aws`;
+  const notHere = `not provisioned on this target (${target})`;
+  const reason = `${notHere}: needs a cloud; use --target aws`;
+  const computeGap = local.computeMode && localComputeGap(local.computeMode);
   const compute = !local.cluster
-    ? `not provisioned on this target (${target}): no local Kubernetes cluster (scripts/kube/start-cluster.sh)`
-    : local.computeMode !== undefined && localComputeMode(local.computeMode) === undefined
-      ? `not provisioned on this target (${target}): compute "account" needs AWS Organizations; use --target aws`
-      : undefined;
+    ? `${notHere}: no local Kubernetes cluster (scripts/kube/start-cluster.sh)`
+    : computeGap && `${notHere}: ${computeGap}; use --target aws`;
   return { storage: reason, ...(compute === undefined ? {} : { compute }), identity: reason };
+}
+
+/** What a compute mode needs that the local target does not have, named after the mode. */
+function localComputeGap(mode: ComputeMode): string | undefined {
+  const { needs } = localCompute(mode);
+  return needs === undefined ? undefined : `compute "${mode}" needs ${needs}`;
 }
 
 export class Tenant extends pulumi.ComponentResource {

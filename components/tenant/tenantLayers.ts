@@ -1,6 +1,8 @@
 /** What the layers of a tenant give its {@link Tenant} component, whatever the target. */
-import type * as pulumi from "@pulumi/pulumi";
-import type { ResolvedTenant, RoutingRecord } from "../../contract/index.ts";
+import * as pulumi from "@pulumi/pulumi";
+import type { Layer, ResolvedTenant, RoutingRecord, Target } from "../../contract/index.ts";
+import type { TenantDatabaseArgs } from "../database/tenantDatabase.ts";
+import type { TenantArgs } from "./tenant.ts";
 
 export interface TenantLayers {
   /** The tenant's routing record (contract/routing.ts). */
@@ -9,6 +11,37 @@ export interface TenantLayers {
   readonly databasePassword: pulumi.Output<string | undefined>;
   /** Set when the tenant's compute has no nodes to run on (dedicated-nodes on `local`). */
   readonly computeNodes?: string;
+}
+
+/**
+ * Declares the tenant's layers on one target as children of `parent`, named after `name`
+ * (./awsTenantLayers.ts, ./localTenantLayers.ts).
+ */
+export type TargetLayers = (
+  name: string,
+  args: TenantArgs,
+  notProvisioned: Layer[],
+  parent: pulumi.Resource,
+) => TenantLayers;
+
+/** An input the target needs, or a ResourceError saying what is missing. */
+export function requireInput<T>(value: T | undefined, missing: string, parent: pulumi.Resource): T {
+  if (value === undefined) throw new pulumi.ResourceError(missing, parent);
+  return value;
+}
+
+/** The database layer's arguments that do not depend on the target. */
+export function databaseArgsOf(
+  args: TenantArgs,
+  target: Target,
+): Pick<TenantDatabaseArgs, "slug" | "mode" | "target" | "quotas" | "provisioner"> {
+  return {
+    slug: args.tenant.slug,
+    mode: args.tenant.layers.database,
+    target,
+    quotas: databaseQuotasOf(args.tenant),
+    provisioner: args.provisioner,
+  };
 }
 
 /** Whether the tenant gets a KMS key of its own (shared by its database, bucket and secrets). */

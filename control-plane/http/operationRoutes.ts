@@ -6,7 +6,7 @@ import { z } from "zod";
 import { eventsAfter, getOperation } from "../store/store.ts";
 import { requireAccess } from "./auth.ts";
 import { problem, sendProblem } from "./problem.ts";
-import { acceptedView, operationView, toOperationView, toTenantView } from "./views.ts";
+import { acceptedView, operationView, sendAccepted, toOperationView } from "./views.ts";
 
 const idParams = z.object({ id: z.string().max(64) });
 const TERMINAL_EVENTS = new Set(["succeeded", "failed"]);
@@ -48,12 +48,7 @@ export function operationRoutes(deps: {
       },
       async (request, reply) => {
         if (!requireAccess(request, reply)) return reply;
-        const result = await deps.service.retry(request.params.id);
-        if (result.replayed) reply.header("idempotent-replayed", "true");
-        return reply.status(202).send({
-          tenant: toTenantView(result.tenant),
-          operation: toOperationView(result.operation),
-        });
+        return sendAccepted(reply, await deps.service.retry(request.params.id));
       },
     );
 

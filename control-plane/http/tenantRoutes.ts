@@ -21,6 +21,7 @@ import {
   operationView,
   tenantDetailView,
   tenantView,
+  sendAccepted,
   toOperationView,
   toTenantView,
 } from "./views.ts";
@@ -86,12 +87,7 @@ export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
         if (!requireAccess(request, reply)) return reply;
         const key = request.headers["idempotency-key"];
         const result = await deps.service.signup(request.body, key);
-        if (result.replayed) reply.header("idempotent-replayed", "true");
-        reply.header("location", `/v1/tenants/${result.tenant.slug}`);
-        return reply.status(202).send({
-          tenant: toTenantView(result.tenant),
-          operation: toOperationView(result.operation),
-        });
+        return sendAccepted(reply, result, `/v1/tenants/${result.tenant.slug}`);
       },
     );
 
@@ -202,11 +198,7 @@ export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         if (!requireAccess(request, reply)) return reply;
-        const result = await deps.service.change(request.params.slug, request.body);
-        return reply.status(202).send({
-          tenant: toTenantView(result.tenant),
-          operation: toOperationView(result.operation),
-        });
+        return sendAccepted(reply, await deps.service.change(request.params.slug, request.body));
       },
     );
 
@@ -222,12 +214,7 @@ export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         if (!requireAccess(request, reply)) return reply;
-        const result = await deps.service.refresh(request.params.slug);
-        if (result.replayed) reply.header("idempotent-replayed", "true");
-        return reply.status(202).send({
-          tenant: toTenantView(result.tenant),
-          operation: toOperationView(result.operation),
-        });
+        return sendAccepted(reply, await deps.service.refresh(request.params.slug));
       },
     );
 
@@ -262,11 +249,7 @@ export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
             message: result.message,
           });
         }
-        reply.header("location", `/v1/operations/${result.operation.id}`);
-        return reply.status(202).send({
-          tenant: toTenantView(result.tenant),
-          operation: toOperationView(result.operation),
-        });
+        return sendAccepted(reply, result, `/v1/operations/${result.operation.id}`);
       },
     );
 
@@ -281,11 +264,7 @@ export function tenantRoutes(deps: TenantRoutesDeps): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         if (!requireAccess(request, reply)) return reply;
-        const result = await deps.service.offboard(request.params.slug);
-        return reply.status(202).send({
-          tenant: toTenantView(result.tenant),
-          operation: toOperationView(result.operation),
-        });
+        return sendAccepted(reply, await deps.service.offboard(request.params.slug));
       },
     );
   };

@@ -1,4 +1,5 @@
 /** Response shapes of the API (zod, so they are both validated and documented in OpenAPI). */
+import type { FastifyReply } from "fastify";
 import { z } from "zod";
 import { routingRecordSchema } from "../../contract/index.ts";
 import {
@@ -108,6 +109,29 @@ export function toOperationView(op: OperationRecord): z.infer<typeof operationVi
     finishedAt: iso(op.finishedAt),
     links: { self: `/v1/operations/${op.id}`, events: `/v1/operations/${op.id}/events` },
   };
+}
+
+/**
+ * Answers 202 with the tenant as it is now and the operation that will change it; a request
+ * answered with an operation it already started (idempotency) says so in a header, and
+ * `location`, when given, names what to follow.
+ */
+export function sendAccepted(
+  reply: FastifyReply,
+  result: {
+    readonly tenant: TenantRecord;
+    readonly operation: OperationRecord;
+    readonly replayed?: boolean;
+  },
+  location?: string,
+): FastifyReply {
+  if (result.replayed) reply.header("idempotent-replayed", "true");
+  if (location !== undefined) reply.header("location", location);
+  const body: z.infer<typeof acceptedView> = {
+    tenant: toTenantView(result.tenant),
+    operation: toOperationView(result.operation),
+  };
+  return reply.status(202).send(body);
 }
 
 export function toTenantView(tenant: TenantRecord): z.infer<typeof tenantView> {

@@ -83,6 +83,8 @@ const MIGRATIONS: readonly { readonly id: number; readonly sql: string }[] = [
   {
     // Per-tenant usage (control-plane/usage/): 5-minute buckets, daily rollups, the counter
     // claims already applied (exactly-once collection), and the gaps of failed collections.
+    // The daily table repeats the 5-minute table's columns on purpose (a rollup has the same
+    // series), and an applied migration's text is never changed.
     id: 4,
     sql: `
       CREATE TABLE control_plane.usage_5m (

@@ -16,3 +16,15 @@ export function dayOf(at: Date): string {
 export function bucketSql(expression: string): string {
   return `date_bin('${BUCKET_SECONDS} seconds', ${expression}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`;
 }
+
+/** The counters of one tenant in one 5-minute bucket, as flushed and as stored. */
+export interface BucketCounters {
+  readonly bucket: Date;
+  readonly statements: number;
+  readonly statementMicros: number;
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
+  readonly transactions: number;
+  readonly apiCalls: number;
+  readonly peakConcurrency: number;
+}

@@ -6,7 +6,7 @@
 import type pg from "pg";
 import { listTenantTables } from "../../db/tenantTables.ts";
 import { USAGE_FLUSH_TABLE, TENANT_APPLICATION_NAME_PREFIX } from "../../db/usage/usageSql.ts";
-import { bucketSql } from "./buckets.ts";
+import { bucketSql, type BucketCounters } from "./buckets.ts";
 
 export interface RegisteredTenant {
   readonly id: string;
@@ -26,18 +26,10 @@ export async function readRegistry(shared: pg.ClientBase): Promise<RegisteredTen
 }
 
 /** Counters of one claim, per tenant id, flushing role and 5-minute bucket. */
-export interface ClaimedCounters {
+export interface ClaimedCounters extends BucketCounters {
   readonly claim: string;
   readonly tenantId: string;
   readonly flushedBy: string;
-  readonly bucket: Date;
-  readonly statements: number;
-  readonly statementMicros: number;
-  readonly rowsRead: number;
-  readonly rowsWritten: number;
-  readonly transactions: number;
-  readonly apiCalls: number;
-  readonly peakConcurrency: number;
 }
 
 /** Claims already made (by this or an earlier, interrupted cycle) and not yet deleted. */

@@ -5,21 +5,13 @@
  */
 import type pg from "pg";
 import { DAILY_RETENTION_MONTHS, FIVE_MINUTE_RETENTION_DAYS } from "../../contract/usage.ts";
-import { BUCKET_SECONDS } from "./buckets.ts";
+import { BUCKET_SECONDS, type BucketCounters } from "./buckets.ts";
 
 type Tx = Pick<pg.ClientBase, "query">;
 
-export interface CounterRow {
+export interface CounterRow extends BucketCounters {
   readonly slug: string;
   readonly tier: string | null;
-  readonly bucket: Date;
-  readonly statements: number;
-  readonly statementMicros: number;
-  readonly rowsRead: number;
-  readonly rowsWritten: number;
-  readonly transactions: number;
-  readonly apiCalls: number;
-  readonly peakConcurrency: number;
 }
 
 /** Records `claim` as applied; false when it already was (its counters must not be added). */

@@ -84,6 +84,8 @@ export interface Placement {
  * The names a tenant of `mode` gets. Pure: the drivers register exactly these, and the
  * offline planner answers with them (stacks/planning/plannedState.ts), so a plan cannot
  * name a role the driver would not create.
+ *
+ * One case per mode, alike in shape on purpose: the switch is the table of names.
  */
 export function placementOf(context: DriverContext, mode: DatabaseMode, slug: string): Placement {
   switch (mode) {

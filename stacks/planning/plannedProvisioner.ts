@@ -10,50 +10,44 @@ import {
   routingOf,
   type InDatabaseProvisioner,
 } from "../../components/database/inDatabaseProvisioner.ts";
+import type { TenantDatabaseObjects } from "../../db/pulumi/tenantDatabaseObjects.ts";
 import {
   TENANT_DATABASE_TYPE,
   tenantDatabaseObjectsInputs,
   type DatabaseNaming,
 } from "../tenant/provisioner.ts";
 
-class PlannedTenantDatabase extends pulumi.CustomResource {
-  declare public readonly tenantId: pulumi.Output<string>;
-  declare public readonly host: pulumi.Output<string>;
-  declare public readonly port: pulumi.Output<number>;
-  declare public readonly database: pulumi.Output<string>;
-  declare public readonly schema: pulumi.Output<string>;
-  declare public readonly role: pulumi.Output<string>;
-  declare public readonly version: pulumi.Output<number>;
-  declare public readonly password: pulumi.Output<string | undefined>;
+/** The outputs the planner's mocks answer for the resource (the drivers' routing and password). */
+const PLANNED_OUTPUTS = [
+  "tenantId",
+  "host",
+  "port",
+  "database",
+  "schema",
+  "role",
+  "version",
+  "password",
+] as const;
 
+/** The real resource's outputs of those names, with their types. */
+type PlannedOutputs = Pick<TenantDatabaseObjects, (typeof PLANNED_OUTPUTS)[number]>;
+
+class PlannedTenantDatabase extends pulumi.CustomResource {
   constructor(name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
-    super(
-      TENANT_DATABASE_TYPE,
-      name,
-      {
-        ...props,
-        tenantId: undefined,
-        host: undefined,
-        port: undefined,
-        database: undefined,
-        schema: undefined,
-        role: undefined,
-        version: undefined,
-        password: undefined,
-      },
-      opts,
-    );
+    const outputs = Object.fromEntries(PLANNED_OUTPUTS.map((key) => [key, undefined]));
+    super(TENANT_DATABASE_TYPE, name, { ...props, ...outputs }, opts);
   }
 }
 
 /** The planning stand-in of `tenantDatabaseProvisioner(naming)`: same type, name and inputs. */
 export function plannedProvisionerFor(naming: DatabaseNaming = {}): InDatabaseProvisioner {
   return (name, request, opts) => {
+    // The engine sets an output property for each of PLANNED_OUTPUTS (given as undefined).
     const objects = new PlannedTenantDatabase(
       name,
       tenantDatabaseObjectsInputs(request, naming),
       opts,
-    );
+    ) as PlannedTenantDatabase & PlannedOutputs;
     const routing = routingOf(objects);
     return { resource: objects, routing, password: pulumi.secret(objects.password) };
   };
