@@ -20,6 +20,7 @@ import {
 import {
   abortMove,
   moveTenant,
+  purgeMovedTenant,
   requestMoveAbort,
   type MoveOptions,
   type MoveProgress,
@@ -27,6 +28,7 @@ import {
 import { findTenant } from "../../db/registry.ts";
 import { connectionSettingsFor } from "../../db/routing.ts";
 import { withDatabaseName } from "../../db/transaction.ts";
+import { withTenant } from "../../db/tenantContext.ts";
 import { createTenantRouter } from "../../db/tenantRouter.ts";
 import { useTestDatabase } from "../support/postgres.ts";
 import { bootstrapped, withAdmin, type Bootstrapped } from "./fixtures.ts";
@@ -409,7 +411,7 @@ describe("moving a tenant to and from a dedicated database", () => {
     expect(triggers).toEqual([]);
   }, 120_000);
 
-  it("an abort asked for mid-copy rolls the move back at the next batch; after the switch it is refused", async () => {
+  it("an abort asked for mid-copy rolls the move back at the next batch; after the switch it is refused; a grace period keeps a dedicated source read-only until its purge", async () => {
     const slug = "hesitant";
     await driver.create({ slug, mode: "pool", quotas });
     await router.withTenant(slug, (c) =>
@@ -439,5 +441,27 @@ describe("moving a tenant to and from a dedicated database", () => {
     await move(slug, "dedicated", { graceMs: 60_000 });
     expect(await requestMoveAbort(options)).toBe("switched");
     expect(await routingOf(slug)).toMatchObject({ mode: "dedicated", version: 2 });
+    const pooled = await purgeMovedTenant({ ...options, force: true });
+    expect(pooled?.verified).toBe(true);
+
+    // Out of the dedicated database with a grace period: the old database answers TN002 to a
+    // write (and to stale routing), then its purge drops it, verified.
+    const stale = await routingOf(slug);
+    await move(slug, "schema", { graceMs: 60_000 });
+    const refused = await withTenant(poolFor(stale), stale.tenantId, (c) =>
+      c.query("INSERT INTO events (body) VALUES ('stale')"),
+    ).catch((e: { code?: string }) => e.code);
+    expect(refused).toBe("TN002");
+    const staleRead = await withTenant(poolFor(stale), stale.tenantId, (c) =>
+      c.query("SELECT tenancy.assert_routing($1)", [stale.version]),
+    ).catch((e: { code?: string }) => e.code);
+    expect(staleRead).toBe("TN002");
+    const dropped = await purgeMovedTenant({ ...options, force: true });
+    expect(dropped).toMatchObject({ verified: true });
+    expect(dropped?.objects.map((o) => [o.kind, o.removed, o.remaining])).toEqual([
+      ["database", true, false],
+    ]);
+    expect(await exists("database", `${db.current.name}_${slug}`)).toBe(false);
+    expect(await exists("role", `${db.current.rolePrefix}_t_${slug}`)).toBe(true); // the schema's
   }, 120_000);
 });
