@@ -177,7 +177,8 @@ describe("tenancy diff on the example catalog", () => {
     expect(stdout.indexOf("### ⚠️ Dangerous changes")).toBeGreaterThan(0);
     expect(stdout.indexOf("### ⚠️ Dangerous changes")).toBeLessThan(stdout.indexOf("Group 1"));
     expect(stdout).toContain("- `dunlin` (pro → pro): isolation: database schema → dedicated");
-  }, 120_000);
+    // Two diffs (four planners): at load average ~25 each took ~60 s, 120 s ran out twice.
+  }, 300_000);
 
   it("a component change reaches every tenant whose resources change; secrets stay masked", async () => {
     const file = "stacks/planning/plannedValues.ts";
