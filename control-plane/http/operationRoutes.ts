@@ -64,11 +64,7 @@ export function operationRoutes(deps: {
       },
       async (request, reply) => {
         if (!requireAccess(request, reply)) return reply;
-        const result = await deps.service.abortMove(request.params.id);
-        return reply.status(202).send({
-          tenant: toTenantView(result.tenant),
-          operation: toOperationView(result.operation),
-        });
+        return sendAccepted(reply, await deps.service.abortMove(request.params.id));
       },
     );
 
