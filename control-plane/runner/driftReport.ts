@@ -84,9 +84,16 @@ export function driftCollector(stack: string) {
         });
         return;
       }
-      const properties = differences(step.old?.outputs ?? {}, step.new.outputs ?? {}).filter(
+      const changed = differences(step.old?.outputs ?? {}, step.new.outputs ?? {}).filter(
         (p) => !observed(step.type, p.path),
       );
+      const persisting = undeclared(step.type, step.new.inputs, step.new.outputs).filter(
+        (p) => !changed.some((c) => c.path === p.path),
+      );
+      const properties =
+        persisting.length === 0
+          ? changed
+          : [...changed, ...persisting].sort((a, b) => a.path.localeCompare(b.path));
       if (properties.length > 0) {
         byUrn.set(step.urn, { urn: step.urn, type: step.type, name, drift: "changed", properties });
       }
@@ -101,6 +108,29 @@ export function driftCollector(stack: string) {
     },
   };
 }
+
+/**
+ * A refresh writes what it read into the state, so drift found once would look clean on the
+ * next refresh. Resources whose state keeps the declared inputs beside the outputs (dynamic
+ * providers: their read returns outputs only) are also compared with their declaration: a
+ * declared property that reality still does not have (a dropped role's quotas, read as null)
+ * is reported on every refresh until an update repairs it, `state` being the declared value.
+ */
+function undeclared(
+  type: string,
+  inputs: Record<string, unknown> | undefined,
+  outputs: Record<string, unknown> | undefined,
+): PropertyDrift[] {
+  if (!DECLARED_INPUTS.test(type) || !inputs || !outputs) return [];
+  const declared = Object.fromEntries(
+    Object.entries(inputs).filter(([key]) => key !== "__provider" && key in outputs),
+  );
+  const found = Object.fromEntries(Object.keys(declared).map((key) => [key, outputs[key]]));
+  return differences(declared, found).filter((p) => !observed(type, p.path));
+}
+
+/** Types whose refreshed state keeps the declared inputs (see {@link undeclared}). */
+const DECLARED_INPUTS = /^pulumi-nodejs:dynamic/;
 
 /** Leaf-level differences between two JSON values, by path. */
 export function differences(state: unknown, live: unknown, path = ""): PropertyDrift[] {

@@ -101,6 +101,40 @@ describe("drift report", () => {
     ]);
   });
 
+  it("reports a dynamic resource that still differs from its declaration on every refresh", () => {
+    const type = "pulumi-nodejs:dynamic/tenancy:TenantDatabase";
+    const urn = `${STACK}${type}::acme-db`;
+    const declared = { slug: "acme", quotas: { dbConnections: 12, statementTimeoutMs: 500 } };
+    // A second refresh after a role was dropped: the state already records the null quotas.
+    const gone = { ...declared, quotas: { dbConnections: null, statementTimeoutMs: null } };
+    const state = { type, urn, custom: true, inputs: declared, outputs: gone };
+    const drift = driftCollector("tenant-acme");
+    drift.onEvent({
+      sequence: 1,
+      timestamp: 0,
+      resourcePreEvent: { metadata: { op: "refresh", urn, type, old: state, provider: "" } },
+    } as unknown as EngineEvent);
+    drift.onEvent({
+      sequence: 2,
+      timestamp: 0,
+      resOutputsEvent: {
+        metadata: { op: "same", urn, type, old: state, new: state, provider: "" },
+      },
+    } as unknown as EngineEvent);
+    expect(drift.report().drifted).toEqual([
+      {
+        urn,
+        type,
+        name: "acme-db",
+        drift: "changed",
+        properties: [
+          { path: "quotas.dbConnections", state: 12, live: null },
+          { path: "quotas.statementTimeoutMs", state: 500, live: null },
+        ],
+      },
+    ]);
+  });
+
   it("only counts what a refresh read, and not providers", () => {
     const drift = driftCollector("tenant-acme");
     const [, outputs] = refreshOf("kubernetes:core/v1:Namespace", "ns", { a: 1 }, { a: 2 });

@@ -16,6 +16,8 @@ import { describeWithEngine, testEngine } from "../support/engine.ts";
 import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
+/** The pro tier's statement timeout (tenants/tiers.yaml). */
+const STATEMENT_TIMEOUT_MS = 15000;
 
 interface OperationView {
   id: string;
@@ -27,7 +29,7 @@ interface OperationView {
 
 interface TenantDetail {
   state: string;
-  routing: { database: { role: string; schema: string } } | null;
+  routing: { database: { role: string; schema: string; database: string } } | null;
   drift: { operationId: string; report: DriftReport } | null;
 }
 
@@ -154,6 +156,59 @@ describeWithEngine("refresh of a tenant stack with a drift report", () => {
     const again = await refresh("drifty");
     expect(again.result?.drift?.drifted).toEqual([]);
     expect((await tenant("drifty")).drift!.operationId).toBe(again.id);
+  }, 900_000);
+
+  it("reports a dedicated tenant's dropped role as null quotas on every refresh until an update creates it again", async () => {
+    const signup = await plane.request("/v1/tenants", {
+      method: "POST",
+      json: {
+        slug: "silo-gone",
+        name: "Silo",
+        tier: "pro",
+        overrides: { database: "dedicated" },
+        quotas: { dbConnections: 15 },
+      },
+    });
+    expect(signup.status).toBe(202);
+    const { operation } = (await signup.json()) as { operation: OperationView };
+    expect((await finished(operation.id)).state).toBe("succeeded");
+    const { role, database } = (await tenant("silo-gone")).routing!.database;
+    expect((await refresh("silo-gone")).result?.drift?.drifted).toEqual([]);
+
+    // Dropped by hand: its privileges first, in its own database and in the shared one.
+    for (const url of [withDatabase(adminUrl(), database), plane.sharedUrl]) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP OWNED BY "${role}"`);
+      await client.end();
+    }
+    await outOfBand(`DROP ROLE "${role}"`);
+
+    const gone = [
+      { path: "access.connect", state: true, live: false },
+      { path: "access.schemaUsage", state: true, live: false },
+      { path: "quotas.dbConnections", state: 15, live: null },
+      { path: "quotas.statementTimeoutMs", state: STATEMENT_TIMEOUT_MS, live: null },
+    ];
+    const first = await refresh("silo-gone");
+    expect(first.state).toBe("succeeded");
+    expect(first.result?.drift?.drifted.map((d) => [d.name, d.drift, d.properties])).toEqual([
+      ["silo-gone-database-objects", "changed", gone],
+    ]);
+    // The state now records what was read; the declaration still differs, so it is still drift.
+    const second = await refresh("silo-gone");
+    expect(second.result?.drift?.drifted.map((d) => d.properties)).toEqual([
+      gone.filter((p) => p.path.startsWith("quotas.")),
+    ]);
+
+    const patch = await plane.request("/v1/tenants/silo-gone", {
+      method: "PATCH",
+      json: { quotas: { dbConnections: 15 } },
+    });
+    expect(patch.status).toBe(202);
+    const update = ((await patch.json()) as { operation: OperationView }).operation;
+    expect((await finished(update.id)).state).toBe("succeeded");
+    expect((await refresh("silo-gone")).result?.drift?.drifted).toEqual([]);
   }, 900_000);
 
   it("refuses a pooled tenant, an unknown one and a tenant token", async () => {
