@@ -26,10 +26,15 @@ export function testCluster(): Promise<LocalCluster> {
   });
 }
 
-export function describeWithCluster(name: string, body: () => void): void {
+/** `engine: false` for tests that talk to the API server only. */
+export function describeWithCluster(
+  name: string,
+  body: () => void,
+  needs: { engine?: boolean } = {},
+): void {
   const reason = !inject("kubeStateDir")
     ? `no local Kubernetes cluster: ${inject("kubeUnavailable")}`
-    : !engineRoot
+    : (needs.engine ?? true) && !engineRoot
       ? "no Pulumi engine: run scripts/pulumi/ensure-pulumi.sh"
       : undefined;
   if (reason === undefined) {
