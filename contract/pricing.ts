@@ -4,22 +4,14 @@
  */
 import { z } from "zod";
 import { LAYERS, MODES } from "./modes.ts";
+import { USAGE_COUNTERS } from "./usage.ts";
 
 /**
  * What can be priced or used to apportion a shared resource, per tenant over a window:
  * the usage counters (summed), and storage in GiB-months (each collected bucket counts the
  * latest storage sample at or before it, for the bucket's length; a month is 30 days).
  */
-export const COST_UNITS = [
-  "statements",
-  "statementSeconds",
-  "rowsRead",
-  "rowsWritten",
-  "transactions",
-  "apiCalls",
-  "operations",
-  "storageGibMonths",
-] as const;
+export const COST_UNITS = [...USAGE_COUNTERS, "storageGibMonths"] as const;
 export type CostUnit = (typeof COST_UNITS)[number];
 export const costUnitSchema = z.enum(COST_UNITS);
 

@@ -6,7 +6,7 @@
 import { z } from "zod";
 
 /** Counters add up over a window; gauges take their largest value. */
-const COUNTERS = [
+export const USAGE_COUNTERS = [
   "statements",
   "statementSeconds",
   "rowsRead",
@@ -18,10 +18,10 @@ const COUNTERS = [
 const GAUGES = ["connectionsNow", "connectionsPeak", "storageRows", "storageBytes"] as const;
 
 /** Series kept per tenant and 5-minute bucket (and rolled up per day). */
-export const USAGE_METRICS = [...COUNTERS, ...GAUGES] as const;
+export const USAGE_METRICS = [...USAGE_COUNTERS, ...GAUGES] as const;
 export type UsageMetric = (typeof USAGE_METRICS)[number];
 export const usageMetricSchema = z.enum(USAGE_METRICS);
-export const COUNTER_METRICS: readonly UsageMetric[] = COUNTERS;
+export const COUNTER_METRICS: readonly UsageMetric[] = USAGE_COUNTERS;
 
 /** Bucket widths the API serves. */
 export const USAGE_STEPS = { "5m": 300, "1h": 3600, "1d": 86400 } as const;
