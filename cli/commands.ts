@@ -61,10 +61,11 @@ options:
     summary: "diff --base <ref> [--head <ref>]     what a change does to every tenant (offline)",
     needsArguments: true,
     usage: `usage: tenancy diff --base <ref> [--head <ref>] [--markdown|--json] [--json-out file]
-                    [--target aws|local] [--catalog dir] [--exact]
+                    [--target aws|local] [--catalog dir] [--exact] [--rows-from url]
 
 Property-level diff of every tenant's resources between two commits, offline, grouped,
-dangerous changes first.
+dangerous changes first. A tier move (database mode change) is dangerous; its rows are
+counted only with --rows-from.
 
 options:
   --base ref       the commit to compare with (required)
@@ -75,6 +76,9 @@ options:
   --target T       aws (default) or local
   --catalog dir    the catalog (default: tenants/)
   --exact          plan every tenant on its own
+  --rows-from url  count, read-only, the rows each tier move would copy, in the tenant's
+                   placement per tenant table (url: the control database, as the admin
+                   role of db bootstrap: a superuser or BYPASSRLS)
 `,
     run: async (argv, io) => (await import("./diffCommand.ts")).diffCommand(argv, io),
   },

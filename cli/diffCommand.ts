@@ -4,12 +4,15 @@
  * a `--head` ref) are checked out into temporary worktrees, so catalog and code both come from
  * the commit; without `--head` the working tree is the head. `--json-out file` also writes the
  * complete JSON while printing markdown (one planning run for a PR comment and its artifact).
+ * `--rows-from <postgres url>` (the control database) counts, read-only, the rows each tier
+ * move would copy; without it those rows are reported as not counted.
  */
 import { writeFile } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { diffFleet } from "../fleet/fleetDiff.ts";
-import { diffJson, diffMarkdown, type DiffSides } from "../fleet/diffReport.ts";
+import { diffJson, diffMarkdown, MARKDOWN_LIMIT, type DiffSides } from "../fleet/diffReport.ts";
+import { countMoveRows, type MoveRows } from "../fleet/moveRowCount.ts";
 import {
   GitInputError,
   repoRoot,
@@ -43,6 +46,7 @@ export async function diffCommand(
       catalog: { type: "string", default: DEFAULT_CATALOG_DIR },
       exact: { type: "boolean", default: false },
       "json-out": { type: "string" },
+      "rows-from": { type: "string" },
     },
   });
   if (!values.base) throw new UsageError("diff needs --base <git-ref> (e.g. --base origin/main)");
@@ -88,6 +92,13 @@ export async function diffCommand(
       return 1;
     }
     const diff = diffFleet(basePlan, headPlan);
+    // Offline unless asked: only --rows-from reads a database (read-only) for tier moves.
+    const moveRows = values["rows-from"]
+      ? await countMoveRows(
+          values["rows-from"],
+          diff.tenants.filter((t) => t.move).map((t) => t.slug),
+        )
+      : new Map<string, MoveRows>();
     const described: DiffSides = {
       base: { ref: values.base, commit: baseCommit },
       head: { ref: values.head ?? null, commit: headCommit },
@@ -95,10 +106,10 @@ export async function diffCommand(
     };
     const json =
       values.json || values["json-out"]
-        ? JSON.stringify(diffJson(diff, described), null, 2) + "\n"
+        ? JSON.stringify(diffJson(diff, described, moveRows), null, 2) + "\n"
         : "";
     if (values["json-out"]) await writeFile(resolve(cwd, values["json-out"]), json);
-    io.stdout(values.json ? json : diffMarkdown(diff, described));
+    io.stdout(values.json ? json : diffMarkdown(diff, described, MARKDOWN_LIMIT, moveRows));
     return 0;
   } catch (error) {
     if (error instanceof GitInputError) {

@@ -4,6 +4,7 @@
  */
 import type { DiffGroup, FleetDiff, TenantDiff } from "./fleetDiff.ts";
 import type { ResourceChange } from "./resourceDiff.ts";
+import { OFFLINE_ROWS, type MoveRows } from "./moveRowCount.ts";
 import { NAME_TOKEN, replaceInValue, SLUG_TOKEN, SNAKE_TOKEN } from "./shapeMarkers.ts";
 
 /** GitHub refuses comments over 65,536 characters; keep a margin. */
@@ -116,7 +117,12 @@ function groupBlock(group: DiffGroup, index: number): string {
 }
 
 /** Markdown of the diff: summary, errors, dangerous changes by tenant, then groups. */
-export function diffMarkdown(diff: FleetDiff, sides: DiffSides, limit = MARKDOWN_LIMIT): string {
+export function diffMarkdown(
+  diff: FleetDiff,
+  sides: DiffSides,
+  limit = MARKDOWN_LIMIT,
+  moveRows: ReadonlyMap<string, MoveRows> = new Map(),
+): string {
   const affected = diff.tenants.filter((t) => t.status !== "error");
   const errors = diff.tenants.filter((t) => t.status === "error");
   const dangerous = affected.filter((t) => t.dangers.length || t.violations.length);
@@ -141,7 +147,7 @@ export function diffMarkdown(diff: FleetDiff, sides: DiffSides, limit = MARKDOWN
   }
   if (dangerous.length) {
     chunks.push("### ⚠️ Dangerous changes\n\n");
-    for (const t of dangerous) chunks.push(dangerLine(t));
+    for (const t of dangerous) chunks.push(dangerLine(t, moveRows));
     chunks.push("\n");
   }
   diff.groups.forEach((group, i) => chunks.push(groupBlock(group, i)));
@@ -157,15 +163,31 @@ export function diffMarkdown(diff: FleetDiff, sides: DiffSides, limit = MARKDOWN
   return out;
 }
 
-function dangerLine(t: TenantDiff): string {
+function dangerLine(t: TenantDiff, moveRows: ReadonlyMap<string, MoveRows>): string {
   const items = [...t.dangers, ...t.violations.map((v) => `policy ${v}`)];
   const text =
     items.slice(0, 4).join("; ") + (items.length > 4 ? `; +${items.length - 4} more` : "");
-  return `- ${code(t.slug)} (${t.tier.base ?? "new"} → ${t.tier.head ?? "removed"}): ${text.length > 400 ? `${text.slice(0, 399)}…` : text}\n`;
+  const rows = t.move ? `; ${rowsText(moveRows.get(t.slug) ?? OFFLINE_ROWS)}` : "";
+  return `- ${code(t.slug)} (${t.tier.base ?? "new"} → ${t.tier.head ?? "removed"}): ${text.length > 400 ? `${text.slice(0, 399)}…` : text}${rows}\n`;
+}
+
+/** "rows: 1,200 to move (app.tasks 1,000, app.projects 200)" or why they were not counted. */
+export function rowsText(rows: MoveRows): string {
+  if (!rows.counted) return `rows: not counted (${rows.reason})`;
+  const tables = rows.tables
+    .slice(0, 6)
+    .map((t) => `${t.table} ${t.rows.toLocaleString("en-US")}`)
+    .join(", ");
+  const more = rows.tables.length > 6 ? `, +${rows.tables.length - 6} more tables` : "";
+  return `rows: ${rows.total.toLocaleString("en-US")} to move from ${rows.source.mode} (${tables || "no tenant tables"}${more})`;
 }
 
 /** Complete JSON: every affected tenant with its materialised changes, every group in full. */
-export function diffJson(diff: FleetDiff, sides: DiffSides) {
+export function diffJson(
+  diff: FleetDiff,
+  sides: DiffSides,
+  moveRows: ReadonlyMap<string, MoveRows> = new Map(),
+) {
   return {
     base: sides.base,
     head: sides.head,
@@ -195,6 +217,7 @@ export function diffJson(diff: FleetDiff, sides: DiffSides) {
       dangers: t.dangers,
       violations: t.violations,
       resources: t.resources,
+      ...(t.move ? { move: { ...t.move, rows: moveRows.get(t.slug) ?? OFFLINE_ROWS } } : {}),
     })),
   };
 }

@@ -34,6 +34,13 @@ export interface TenantDiff {
   readonly error?: string;
   /** Index into {@link FleetDiff.groups}; -1 for errors. */
   readonly group: number;
+  /** The tenant's data moves to another database mode (a tier move); absent otherwise. */
+  readonly move?: DatabaseMove;
+}
+
+export interface DatabaseMove {
+  readonly from: string;
+  readonly to: string;
 }
 
 export interface DiffGroup {
@@ -74,6 +81,7 @@ export function diffFleet(base: PlanSide, head: PlanSide): FleetDiff {
     norm: Normalised;
     own: TenantSideInfo;
     key: string;
+    move: DatabaseMove | undefined;
   }[] = [];
   const errors: TenantDiff[] = [];
 
@@ -137,7 +145,8 @@ export function diffFleet(base: PlanSide, head: PlanSide): FleetDiff {
     const norm: Normalised = { resources, dangers, violations };
     const key = JSON.stringify(norm);
     const status: TenantStatus = !b ? "added" : !h ? "removed" : "changed";
-    pending.push({ slug, status, tier, norm, own, key });
+    const move = databaseMove(b?.spec, h?.spec);
+    pending.push({ slug, status, tier, norm, own, key, move });
     const group = groupsByKey.get(key);
     if (group) group.tenants.push(slug);
     else groupsByKey.set(key, { norm, tenants: [slug] });
@@ -171,6 +180,7 @@ export function diffFleet(base: PlanSide, head: PlanSide): FleetDiff {
       tier: p.tier,
       ...materialize(p.norm, p.own.slug, p.own.name),
       group: indexOf.get(p.key) ?? -1,
+      ...(p.move ? { move: p.move } : {}),
     })),
   ].sort((x, y) => (x.slug < y.slug ? -1 : 1));
   return { totalTenants: slugs.length, tenants, groups };
@@ -196,6 +206,17 @@ function tokenise<T>(value: T, own: TenantSideInfo): T {
     [own.slug.replaceAll("-", "_"), SNAKE_TOKEN],
     [own.name, NAME_TOKEN],
   ]) as T;
+}
+
+/** The database mode change of a tenant on both sides (its data would be moved). */
+export function databaseMove(
+  base: Readonly<Record<string, unknown>> | undefined,
+  head: Readonly<Record<string, unknown>> | undefined,
+): DatabaseMove | undefined {
+  if (!base || !head) return undefined;
+  const from = (base["layers"] as Record<string, unknown> | undefined)?.["database"];
+  const to = (head["layers"] as Record<string, unknown> | undefined)?.["database"];
+  return from !== to ? { from: String(from), to: String(to) } : undefined;
 }
 
 const MODE_KEYS = ["database", "storage", "compute", "identity"] as const;
