@@ -99,11 +99,31 @@ export async function copyBatchAcross(
 
 /**
  * Applies every captured key committed so far: on the target, in one transaction, the rows
- * with those keys are deleted and the source's current rows with those keys inserted; then
- * the applied change records are deleted on the source. Re-applying (a mover killed between
- * the two) gives the same result. Returns the number of change records applied.
+ * with those keys are deleted and the source's rows with those keys inserted; then the
+ * applied change records are deleted on the source (the source side is one snapshot).
+ * Re-applying (a mover killed between the two) gives the same result. Returns the number of
+ * change records applied.
  */
 export async function applyCapturedAcross(
+  sides: AcrossDatabases,
+  tenantId: string,
+  tables: readonly MoveTable[],
+): Promise<number> {
+  // One snapshot on the source for the watermark, the keys and rows read and the delete: a
+  // change record numbered below the watermark but committed after it is neither applied nor
+  // deleted (the next round takes it).
+  await sides.source.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
+  try {
+    const applied = await applyInSnapshot(sides, tenantId, tables);
+    await sides.source.query("COMMIT");
+    return applied;
+  } catch (error) {
+    await sides.source.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+async function applyInSnapshot(
   sides: AcrossDatabases,
   tenantId: string,
   tables: readonly MoveTable[],

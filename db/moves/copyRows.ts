@@ -97,7 +97,9 @@ export async function applyCapturedChanges(
   tenantId: string,
   tables: readonly MoveTable[],
 ): Promise<number> {
-  await client.query("BEGIN");
+  // One snapshot for the watermark, the keys read and the delete: a change record numbered
+  // below the watermark but committed after it is neither applied nor deleted (next round).
+  await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
   try {
     const { rows } = await client.query<{ watermark: string | null; n: string }>(
       `SELECT max(id)::text AS watermark, count(*)::text AS n
