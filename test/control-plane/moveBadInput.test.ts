@@ -5,7 +5,8 @@
  * tenant is a 409 with its reason; a second, different move while one is queued is a 409 and
  * the same move again is that move; a move that needs the engine waits for it (no attempt
  * used, the tenant still on its source) instead of failing. (A table without tenant_id in the
- * tenant's data is refused by name before anything is copied: test/db/moves.test.ts.)
+ * tenant's data is refused by name before anything is copied: test/engine/moveBadTable.test.ts over the
+ * API on the real engine, test/db/moves.test.ts in the mover.)
  */
 import { existsSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";

@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diffCommand } from "../../cli/diffCommand.ts";
 import { createTenantDatabaseDriver } from "../../db/drivers/index.ts";
@@ -16,7 +17,7 @@ import {
   loadMigrationDirectory,
 } from "../../db/migrations/migrationSet.ts";
 import { bootstrapped, withAdmin, type Bootstrapped } from "../db/fixtures.ts";
-import { useTestDatabase } from "../support/postgres.ts";
+import { useTestDatabase, withDatabase } from "../support/postgres.ts";
 import { createTestRepo, type TestRepo } from "./gitRepo.ts";
 
 interface MoveJson {
@@ -61,6 +62,8 @@ beforeAll(async () => {
   const bluebird = await driver.create({ slug: "bluebird", mode: "pool", quotas });
   const corvid = await driver.create({ slug: "corvid-labs", mode: "pool", quotas });
   const dunlin = await driver.create({ slug: "dunlin", mode: "schema", quotas });
+  // egret-health (pro, its own database) has 2 rows there.
+  const egret = await driver.create({ slug: "egret-health", mode: "dedicated", quotas });
   await withAdmin(db.current, async (client) => {
     const insert = (table: string, id: string, n: number) =>
       client.query(
@@ -71,6 +74,18 @@ beforeAll(async () => {
     await insert("app.events", corvid.routing.tenantId, 3);
     await insert(`${dunlin.routing.schema}.events`, dunlin.routing.tenantId, 4);
   });
+  const egretDb = new pg.Client({
+    connectionString: withDatabase(db.current.url, egret.routing.database),
+  });
+  await egretDb.connect();
+  try {
+    await egretDb.query(
+      `INSERT INTO ${egret.routing.schema}.events (tenant_id, body) VALUES ($1, 'a'), ($1, 'b')`,
+      [egret.routing.tenantId],
+    );
+  } finally {
+    await egretDb.end();
+  }
   repo = createTestRepo();
   base = repo.git("rev-parse", "HEAD").trim();
   repo.write(
@@ -81,7 +96,11 @@ beforeAll(async () => {
     "tenants/dunlin.yaml",
     repo.read("tenants/dunlin.yaml") + "overrides:\n  database: dedicated\n",
   );
-  repo.commit("bluebird to pro, dunlin to a dedicated database");
+  repo.write(
+    "tenants/egret-health.yaml",
+    repo.read("tenants/egret-health.yaml").replace("  database: dedicated\n", ""),
+  );
+  repo.commit("bluebird to pro, dunlin to a dedicated database, egret-health back to its schema");
 }, 120_000);
 afterAll(async () => {
   repo?.remove();
@@ -151,6 +170,12 @@ describe("tenancy diff: rows a tier move would copy", () => {
     expect(dunlin?.rows.counted && dunlin.rows.tables).toContainEqual({
       table: "tenant_dunlin.events",
       rows: 4,
+    });
+    // A dedicated source is counted in its own database on the same server.
+    expect(json["egret-health"]).toMatchObject({
+      from: "dedicated",
+      to: "schema",
+      rows: { counted: true, total: 2, source: { mode: "dedicated" } },
     });
     // Tenants that do not move carry no move and are not counted.
     expect(json["corvid-labs"]).toBeUndefined();
