@@ -4,9 +4,11 @@
  * placement moves nothing and says so; an unknown tier is a 422; a suspended or offboarding
  * tenant is a 409 with its reason; a second, different move while one is queued is a 409 and
  * the same move again is that move; a move that needs the engine waits for it (no attempt
- * used, the tenant still on its source) instead of failing. (A table without tenant_id in the
- * tenant's data is refused by name before anything is copied: test/engine/moveBadTable.test.ts over the
- * API on the real engine, test/db/moves.test.ts in the mover.)
+ * used, the tenant still on its source) instead of failing; with no engine and no build under
+ * way it fails with the engine's reason, the tenant active on its source. (A table without
+ * tenant_id in the tenant's data is refused by name before anything is copied:
+ * test/engine/moveBadTable.test.ts over the API on the real engine, test/db/moves.test.ts in
+ * the mover.)
  */
 import { existsSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
@@ -16,13 +18,15 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiProblem } from "../../cli/apiClient.ts";
 import { moveCommand } from "../../cli/moveCommand.ts";
-import { lazyStackRunner } from "../../control-plane/runner/lazyRunner.ts";
+import { ENGINE_MISSING_REASON, lazyStackRunner } from "../../control-plane/runner/lazyRunner.ts";
 import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
 import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 let plane: TestControlPlane;
+/** Whether the engine build is said to be under way. */
+let building = true;
 
 interface OperationView {
   id: string;
@@ -61,7 +65,7 @@ beforeAll(async () => {
       rolePrefix,
       databasePrefix: `${name}_db`,
     }),
-    { buildInProgress: () => true },
+    { buildInProgress: () => building },
   );
   plane = await startTestControlPlane(name, { runner });
 }, 120_000);
@@ -232,5 +236,28 @@ describe("bad input to a move", () => {
     }
     const t = await tenant("patient");
     expect([t.tier, t.routing?.database.mode]).toEqual(["free", "pool"]);
+  }, 60_000);
+
+  it("a move while the engine is missing and no build runs: fails with the engine's reason, the tenant active on its source", async () => {
+    await signUp("no-engine");
+    building = false;
+    try {
+      const response = await move("no-engine", "pro");
+      expect(response.status).toBe(202);
+      const { operation: op } = (await response.json()) as { operation: OperationView };
+      const deadline = Date.now() + 30_000;
+      let seen = await operation(op.id);
+      while (!["failed", "succeeded"].includes(seen.state)) {
+        if (Date.now() > deadline) throw new Error(`move ${op.id} still ${seen.state}`);
+        await new Promise((r) => setTimeout(r, 300));
+        seen = await operation(op.id);
+      }
+      expect(seen.state).toBe("failed");
+      expect(seen.error).toContain(ENGINE_MISSING_REASON);
+      const t = await tenant("no-engine");
+      expect([t.state, t.tier, t.routing?.database.mode]).toEqual(["active", "free", "pool"]);
+    } finally {
+      building = true;
+    }
   }, 60_000);
 });
