@@ -21,12 +21,8 @@ import type { DriverContext } from "../drivers/driverContext.ts";
 import type { MoverConnections } from "./moverConnections.ts";
 import { assertNotAborted, deleteMove, readMove, setPhase, type Placement } from "./moveState.ts";
 import type { MoveTable } from "./moveTables.ts";
-import {
-  advanceSequences,
-  verifyCopy,
-  type SequenceSet,
-  type VerifiedTable,
-} from "./verifyCopy.ts";
+import { capturedKeys, verifyBeforeFence, verifyUnderFence } from "./splitVerify.ts";
+import { advanceSequences, type SequenceSet, type VerifiedTable } from "./verifyCopy.ts";
 
 const platform = quoteIdent(PLATFORM_SCHEMA);
 
@@ -53,15 +49,16 @@ export interface FenceSettings {
   /** Undoes the move (a verification failure). */
   readonly rollBack: () => Promise<void>;
   readonly report: (
-    step: "fence" | "verify" | "switch",
+    step: "catch-up" | "fence" | "verify" | "switch",
     message: string,
     detail?: Record<string, unknown>,
   ) => Promise<void>;
 }
 
 /**
- * Fence (the fence lock of the source's database), final apply, verify, sequences, switch;
- * the fence is released whatever happens.
+ * Full verification before the fence, then fence (the fence lock of the source's database),
+ * final apply, recheck of what changed since (splitVerify.ts), sequences, switch; the fence
+ * is released whatever happens. A verification failure rolls the move back.
  */
 export async function fenceAndSwitch(
   sides: MoveSides,
@@ -71,6 +68,21 @@ export async function fenceAndSwitch(
   tables: readonly MoveTable[],
   settings: FenceSettings,
 ): Promise<Switched> {
+  const rollingBack = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof TenantMoveError && error.reason === "verify-failed") {
+        await settings.rollBack();
+      }
+      throw error;
+    }
+  };
+  const pre = await rollingBack(() => verifyBeforeFence(sides, settings.slug, row.id, tables));
+  await settings.report("catch-up", `${pre.tables.length} tables verified before the fence`, {
+    preVerified: true,
+    tables: pre.tables.map((t) => ({ table: t.table, rows: t.target.rows })),
+  });
   const fence = sides.source;
   await fence.query(`SET lock_timeout = ${Math.trunc(settings.fenceTimeoutMs)}`);
   try {
@@ -86,18 +98,14 @@ export async function fenceAndSwitch(
   const fencedAt = Date.now();
   try {
     await settings.report("fence", `writes of ${settings.slug} fenced`);
+    const captured = await capturedKeys(sides.source, row.id, tables);
     const applied = await settings.apply();
-    let verified: VerifiedTable[];
-    try {
-      verified = await verifyCopy(sides, settings.slug, row.id, tables);
-    } catch (error) {
-      if (error instanceof TenantMoveError && error.reason === "verify-failed") {
-        await settings.rollBack();
-      }
-      throw error;
-    }
+    const { tables: verified, rechecked } = await rollingBack(() =>
+      verifyUnderFence(sides, settings.slug, row.id, tables, pre, captured),
+    );
     await settings.report("verify", `${verified.length} tables verified`, {
       applied,
+      rechecked,
       tables: verified.map((t) => ({ table: t.table, rows: t.target.rows })),
     });
     const sequences = await advanceSequences(sides.target, tables);

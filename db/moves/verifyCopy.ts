@@ -1,13 +1,13 @@
 /**
- * Verification of a copy (run with the source fenced): per table, the row count and an
- * order-independent checksum — the sum of a 64-bit hash of each row's text over the copied
- * columns — on both sides; then every sequence behind a copied column is set past the
- * copied maximum (never lowered: a shared sequence keeps serving other tenants).
+ * What a verified copy reports (the verification itself is in splitVerify.ts: per table the
+ * row count and an order-independent checksum — the sum of a 64-bit hash of each row's text
+ * over the copied columns — on both sides); and the sequences: every sequence behind a copied
+ * column is set past the copied maximum (never lowered: a shared sequence keeps serving other
+ * tenants).
  */
 import { quoteIdent } from "../identifiers.ts";
 import type { Queryable } from "../transaction.ts";
-import { TenantMoveError } from "./moveErrors.ts";
-import { columnList, type MoveTable, type MoveTableSide } from "./moveTables.ts";
+import type { MoveTable } from "./moveTables.ts";
 
 export interface TableDigest {
   readonly rows: number;
@@ -25,60 +25,6 @@ export interface VerifiedTable {
 export interface SequenceSet {
   readonly sequence: string;
   readonly value: string;
-}
-
-async function digest(
-  client: Queryable,
-  side: MoveTableSide,
-  columns: readonly string[],
-  tenantId: string,
-): Promise<TableDigest> {
-  const { rows } = await client.query<{ rows: string; checksum: string }>(
-    `SELECT count(*)::text AS rows,
-            COALESCE(sum(pg_catalog.hashtextextended(ROW(${columnList(columns)})::text, 0)::numeric), 0)::text AS checksum
-       FROM ${side.quoted} WHERE tenant_id = $1::${side.tenantIdType}`,
-    [tenantId],
-  );
-  return { rows: Number(rows[0]?.rows ?? 0), checksum: rows[0]?.checksum ?? "0" };
-}
-
-/**
- * Compares source and target of every table (each read on the connection to its database).
- * @throws TenantMoveError (`verify-failed`) naming each table that differs.
- */
-export async function verifyCopy(
-  sides: { readonly source: Queryable; readonly target: Queryable },
-  slug: string,
-  tenantId: string,
-  tables: readonly MoveTable[],
-): Promise<VerifiedTable[]> {
-  const results: VerifiedTable[] = [];
-  for (const table of tables) {
-    results.push({
-      table: table.target.display,
-      source: await digest(sides.source, table.source, table.columns, tenantId),
-      target: await digest(sides.target, table.target, table.columns, tenantId),
-    });
-  }
-  const differing = results.filter(
-    (r) => r.source.rows !== r.target.rows || r.source.checksum !== r.target.checksum,
-  );
-  if (differing.length > 0) {
-    const detail = differing
-      .map(
-        (r) =>
-          `${r.table}: ${r.target.rows} rows (source ${r.source.rows}), checksum ${r.target.checksum} (source ${r.source.checksum})`,
-      )
-      .join("; ");
-    throw Object.assign(
-      new TenantMoveError(
-        `move of tenant ${slug}: verification failed, the copy differs from the source: ${detail}`,
-        "verify-failed",
-      ),
-      { tables: results },
-    );
-  }
-  return results;
 }
 
 /** Sets every sequence owned by a copied target column past the column's maximum. */

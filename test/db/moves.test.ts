@@ -407,7 +407,7 @@ describe("moving a tenant pool ↔ schema", () => {
     expect(error).toBeInstanceOf(TenantMoveError);
     expect((error as TenantMoveError).reason).toBe("verify-failed");
     expect((error as Error).message).toMatch(
-      /tenant_tampered\.events: 30 rows \(source 30\), checksum -?\d+ \(source -?\d+\)/,
+      /tenant_tampered\.events: 30 rows \(source 30\), 1 changed rows differ \(first key \{"id": \d+, "tenant_id": "[-0-9a-f]+"\}\)/,
     );
     const row = await withAdmin(db.current, (c) => findTenant(c, "tampered"));
     expect(row).toMatchObject({ mode: "pool", routingVersion: 1 });
@@ -429,6 +429,64 @@ describe("moving a tenant pool ↔ schema", () => {
       ]),
     ).toBe(31);
   }, 60_000);
+
+  // The full checksums run before the fence (splitVerify.ts); what changes after them must
+  // still be caught under the fence, wherever the difference comes from.
+  it.each([
+    ["a target row changed behind the mover's back", "target-update"],
+    ["a target row deleted behind the mover's back", "target-delete"],
+    ["a source write whose captured change was lost", "lost-capture"],
+  ] as const)(
+    "after the verification before the fence, %s is caught: the move rolls back",
+    async (_, fault) => {
+      const slug = `late${fault.replace("-", "")}`;
+      const t = await driver.create({ slug, mode: "pool", quotas });
+      await seed(slug, 5, 40);
+      const faults: string[] = [];
+      const error = await move(slug, "schema", {
+        onProgress: async (p) => {
+          if (p.step !== "catch-up" || p.detail?.preVerified !== true) return;
+          faults.push(fault);
+          const target = `tenant_${slug}.events`;
+          if (fault === "target-update") {
+            await db.current.pool.query(
+              `UPDATE ${target} SET body = 'forged' WHERE id = (SELECT min(id) FROM ${target})`,
+            );
+          } else if (fault === "target-delete") {
+            await db.current.pool.query(
+              `DELETE FROM ${target} WHERE id = (SELECT max(id) FROM ${target})`,
+            );
+          } else {
+            await router.withTenant(slug, (c) =>
+              c.query("UPDATE events SET body = 'late' WHERE id = (SELECT min(id) FROM events)"),
+            );
+            const lost = await db.current.pool.query(
+              "DELETE FROM tenancy.tenant_move_changes WHERE tenant_id = $1",
+              [t.routing.tenantId],
+            );
+            expect(lost.rowCount).toBeGreaterThan(0);
+          }
+        },
+      }).catch((e: unknown) => e);
+      expect(faults).toEqual([fault]);
+      expect(error).toBeInstanceOf(TenantMoveError);
+      expect((error as TenantMoveError).reason).toBe("verify-failed");
+      expect((error as Error).message).toMatch(
+        fault === "target-delete"
+          ? new RegExp(`tenant_${slug}\\.events: 39 rows \\(source 40\\)`)
+          : new RegExp(`tenant_${slug}\\.events: 40 rows \\(source 40\\), 1 changed rows differ`),
+      );
+      const row = await withAdmin(db.current, (c) => findTenant(c, slug));
+      expect(row).toMatchObject({ mode: "pool", routingVersion: 1 });
+      expect(
+        await superCount("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [
+          `tenant_${slug}`,
+        ]),
+      ).toBe(0);
+      await router.withTenant(slug, (c) => c.query("INSERT INTO events (body) VALUES ('after')"));
+    },
+    60_000,
+  );
 
   it("a mover killed mid-copy leaves the tenant on its source; a re-run resumes and completes, an abort rolls back", async () => {
     for (const slug of ["killed", "aborted"]) {
