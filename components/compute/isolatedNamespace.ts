@@ -13,6 +13,7 @@ import {
   ingressControllerSpec,
   sameNamespaceSpec,
 } from "./networkPolicies.ts";
+import { DECLARED_OWNERSHIP } from "./declaredOwnership.ts";
 import { minCpu, minMemory } from "./quantities.ts";
 
 export interface NamespaceQuotas {
@@ -147,9 +148,10 @@ export class IsolatedNamespace extends pulumi.ComponentResource {
             "pod-security.kubernetes.io/warn": "restricted",
             ...args.labels,
           },
-          ...(args.nodeIsolation
-            ? { annotations: nodeIsolationAnnotations(args.nodeIsolation) }
-            : {}),
+          annotations: {
+            ...DECLARED_OWNERSHIP,
+            ...(args.nodeIsolation ? nodeIsolationAnnotations(args.nodeIsolation) : {}),
+          },
         },
       },
       { parent: this },
@@ -158,7 +160,11 @@ export class IsolatedNamespace extends pulumi.ComponentResource {
     // and depend on the namespace object explicitly.
     const ns = args.namespace;
     const child = { parent: this, dependsOn: [namespace] };
-    const meta = (objectName: string) => ({ name: objectName, namespace: ns });
+    const meta = (objectName: string) => ({
+      name: objectName,
+      namespace: ns,
+      annotations: DECLARED_OWNERSHIP,
+    });
     const quota = new k8s.core.v1.ResourceQuota(
       `${name}-quota`,
       { metadata: meta("tenancy-quota"), spec: { hard: quotaHard(args.quotas) } },
@@ -200,7 +206,12 @@ export class IsolatedNamespace extends pulumi.ComponentResource {
           ...meta(args.serviceAccount.name),
           ...(args.serviceAccount.roleArn === undefined
             ? {}
-            : { annotations: { "eks.amazonaws.com/role-arn": args.serviceAccount.roleArn } }),
+            : {
+                annotations: {
+                  ...DECLARED_OWNERSHIP,
+                  "eks.amazonaws.com/role-arn": args.serviceAccount.roleArn,
+                },
+              }),
         },
         // Workloads get AWS credentials through IRSA; no Kubernetes API token by default.
         automountServiceAccountToken: false,

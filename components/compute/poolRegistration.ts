@@ -5,6 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { DECLARED_OWNERSHIP } from "./declaredOwnership.ts";
 
 export interface PoolRegistrationArgs {
   /** The tenant's slug; every name and identifier derives from it. */
@@ -31,7 +32,11 @@ export class PoolRegistration extends pulumi.ComponentResource {
     const configMap = new k8s.core.v1.ConfigMap(
       `${name}-registration`,
       {
-        metadata: { name: `tenant-${args.slug}`, namespace: args.poolNamespace },
+        metadata: {
+          name: `tenant-${args.slug}`,
+          namespace: args.poolNamespace,
+          annotations: DECLARED_OWNERSHIP,
+        },
         data: {
           tenant: args.slug,
           ...(args.roleArn === undefined ? {} : { roleArn: args.roleArn }),

@@ -14,6 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ComputeMode } from "../../catalog/index.ts";
 import { assertNever } from "../../contract/index.ts";
 import { tenantNamespaceName, WORKLOAD_SERVICE_ACCOUNT } from "../naming.ts";
+import { DECLARED_OWNERSHIP } from "./declaredOwnership.ts";
 import { DedicatedNodes, type DedicatedNodesArgs } from "./dedicatedNodes.ts";
 import { IsolatedNamespace } from "./isolatedNamespace.ts";
 import { PoolRegistration } from "./poolRegistration.ts";
@@ -272,7 +273,11 @@ function namespaceWorkloads(
     {
       apiVersion: "vpcresources.k8s.aws/v1beta1",
       kind: "SecurityGroupPolicy",
-      metadata: { name: "tenancy-pods", namespace: isolated.namespaceName },
+      metadata: {
+        name: "tenancy-pods",
+        namespace: isolated.namespaceName,
+        annotations: DECLARED_OWNERSHIP,
+      },
       spec: {
         podSelector: {},
         securityGroups: { groupIds: [podGroup.id, cluster.securityGroupId] },

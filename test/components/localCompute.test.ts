@@ -16,6 +16,8 @@ import { exampleTiers } from "../support/controlPlane.ts";
 import { collect, ofType, one, typeCounts } from "./harness.ts";
 
 const QUOTAS = { cpu: "2", memory: "4Gi", requestsPerSecond: 200 };
+/** Server-side apply takes fields changed out of band back (test/kube/computeDrift.test.ts). */
+const OWNED = { "pulumi.com/patchForce": "true" };
 
 function compute(mode: LocalComputeMode, suspended = false) {
   return collect(
@@ -65,11 +67,11 @@ describe("LocalTenantCompute", () => {
     const accounts = ofType(resources, "kubernetes:core/v1:ServiceAccount").map((r) => r.inputs);
     expect(accounts).toEqual([
       expect.objectContaining({
-        metadata: { name: "workload", namespace: "tenant-acme" },
+        metadata: { name: "workload", namespace: "tenant-acme", annotations: OWNED },
         automountServiceAccountToken: false,
       }),
       expect.objectContaining({
-        metadata: { name: "deployer", namespace: "tenant-acme" },
+        metadata: { name: "deployer", namespace: "tenant-acme", annotations: OWNED },
         automountServiceAccountToken: false,
       }),
     ]);
@@ -90,6 +92,7 @@ describe("LocalTenantCompute", () => {
     const { resources } = await compute("dedicated-nodes");
     const ns = one(resources, "kubernetes:core/v1:Namespace");
     expect((ns.inputs["metadata"] as { annotations: object }).annotations).toEqual({
+      ...OWNED,
       "scheduler.alpha.kubernetes.io/node-selector": "tenancy.io/tenant=acme",
       "scheduler.alpha.kubernetes.io/defaultTolerations": JSON.stringify([
         { key: "tenancy.io/tenant", operator: "Equal", value: "acme", effect: "NoSchedule" },
@@ -100,6 +103,21 @@ describe("LocalTenantCompute", () => {
     );
     expect(localNodesNote("namespace", "acme")).toBeUndefined();
   });
+
+  it.each(["pool", "namespace", "dedicated-nodes"] as const)(
+    "mode %s: every Kubernetes object takes back fields changed out of band (patchForce)",
+    async (mode) => {
+      const { resources } = await compute(mode);
+      const kube = resources.filter((r) => r.type.startsWith("kubernetes:"));
+      expect(kube.length).toBeGreaterThan(0);
+      for (const object of kube) {
+        expect([object.name, object.inputs["metadata"]]).toEqual([
+          object.name,
+          expect.objectContaining({ annotations: expect.objectContaining(OWNED) as unknown }),
+        ]);
+      }
+    },
+  );
 
   it("a suspended tenant's namespace admits no pods", async () => {
     const { resources } = await compute("namespace", true);

@@ -2,9 +2,10 @@
  * Drift of the compute layer against a real Kubernetes API server (local target): a refresh
  * of a freshly deployed namespace tenant reports nothing (observed status and bookkeeping are
  * not drift); a ResourceQuota changed out of band is named with the changed quantity, a
- * RoleBinding deleted out of band is reported deleted. (Putting the quota back with `up` is not
- * shown here: the field now belongs to another field manager, and server-side apply refuses
- * the change as a conflict.)
+ * RoleBinding deleted out of band is reported deleted. The next `up` repairs both: the changed
+ * quantity belongs to the hand-editing field manager by then, and the provider's server-side
+ * apply takes it back because the objects carry `pulumi.com/patchForce`
+ * (components/compute/declaredOwnership.ts; without it the apply fails as a field conflict).
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { ResolvedTenant } from "../../catalog/index.ts";
@@ -23,6 +24,21 @@ describeWithCluster("compute drift on a real API server (local target)", () => {
   const QUOTA = `${NS}/resourcequotas/tenancy-quota`;
   const BINDING =
     "/apis/rbac.authorization.k8s.io/v1/namespaces/tenant-kube-drift/rolebindings/tenancy-deployer";
+
+  const HAND = "hand-edit";
+
+  /** The field managers that own `spec.hard[key]` of the object at `path`. */
+  async function managerOf(path: string, key: string): Promise<string[]> {
+    const { metadata } = (await admin.get(path)).body as {
+      metadata: { managedFields?: { manager: string; fieldsV1?: unknown }[] };
+    };
+    return (metadata.managedFields ?? [])
+      .filter((entry) => {
+        const fields = entry.fieldsV1 as { "f:spec"?: { "f:hard"?: Record<string, unknown> } };
+        return fields?.["f:spec"]?.["f:hard"]?.[`f:${key}`] !== undefined;
+      })
+      .map((entry) => entry.manager);
+  }
 
   beforeAll(async () => {
     const cluster = await testCluster();
@@ -50,7 +66,9 @@ describeWithCluster("compute drift on a real API server (local target)", () => {
       spec: { hard: Record<string, string> };
     };
     quota.spec.hard["limits.cpu"] = "3";
-    expect((await admin.call("PUT", QUOTA, quota)).status).toBe(200);
+    // As `kubectl edit` does: an update under a field manager of its own.
+    expect((await admin.call("PUT", `${QUOTA}?fieldManager=${HAND}`, quota)).status).toBe(200);
+    expect(await managerOf(QUOTA, "limits.cpu")).toEqual([HAND]);
     expect((await admin.call("DELETE", BINDING)).status).toBe(200);
 
     const drift = await runner.refresh(tenant);
@@ -72,5 +90,16 @@ describeWithCluster("compute drift on a real API server (local target)", () => {
         },
       ].sort((a, b) => a.type.localeCompare(b.type)),
     );
+
+    // The repairing update converges: the declared quantity and the binding are back, the
+    // quantity owned by the stack's field manager again, and a refresh finds nothing.
+    await runner.up(tenant);
+    const repaired = (await admin.get(QUOTA)).body;
+    expect(repaired.spec?.hard?.["limits.cpu"]).toBe("1");
+    const owners = await managerOf(QUOTA, "limits.cpu");
+    expect(owners).toHaveLength(1);
+    expect(owners[0]).toMatch(/^pulumi-kubernetes-/);
+    expect((await admin.get(BINDING)).status).toBe(200);
+    expect((await runner.refresh(tenant)).drifted).toEqual([]);
   }, 900_000);
 });
