@@ -162,7 +162,10 @@ export async function dropMoveTriggers(client: Queryable, tenantId: string): Pro
 }
 
 /** Runs DDL in its own transaction with a 500 ms lock_timeout, retried up to 20 times. */
-async function withShortLock(client: Queryable, work: () => Promise<unknown>): Promise<void> {
+export async function withShortLock(
+  client: Queryable,
+  work: () => Promise<unknown>,
+): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     await client.query("BEGIN");
     try {

@@ -339,6 +339,16 @@ describe("moving a tenant pool ↔ schema", () => {
         expect(
           await superCount("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [before.schema]),
         ).toBe(0);
+        // The shared sequence (the neighbour draws from it too) is past every id of the tenant.
+        expect(result.sequences.map((s) => s.sequence)).toContain("app.events_id_seq");
+        const tenantMax = await superCount(
+          "SELECT COALESCE(max(id), 0) FROM app.events WHERE tenant_id = $1",
+          [before.tenantId],
+        );
+        expect(tenantMax).toBeGreaterThan(1500);
+        expect(
+          await superCount("SELECT last_value FROM app.events_id_seq", []),
+        ).toBeGreaterThanOrEqual(tenantMax);
       }
       // The neighbour's rows were never touched.
       expect(
