@@ -3,7 +3,15 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "schemas/**", ".tenancy/**", "policies/dist/**"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "schemas/**",
+      ".tenancy/**",
+      "policies/dist/**",
+      "policies/dist.*/**",
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -20,10 +20,10 @@ import { stringify } from "yaml";
 import { resolveTenant, tenantFileSchema } from "../../catalog/index.ts";
 import type { EngineSettings } from "../../control-plane/runner/engine.ts";
 import { toStackErrorWithPolicies } from "../../control-plane/runner/errors.ts";
+import { repositoryPolicyPacks } from "../../control-plane/runner/policyPack.ts";
 import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
 import { bootstrapDatabase } from "../../db/bootstrap.ts";
-import { buildPolicyPack } from "../../scripts/build-policy-pack.ts";
 import { exampleTiers } from "../support/controlPlane.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
 import { useTestDatabase } from "../support/postgres.ts";
@@ -37,7 +37,11 @@ describeWithEngine("the policy pack through the engine", () => {
   let packDir: string;
 
   beforeAll(async () => {
-    [engine, packDir] = await Promise.all([testEngine(), buildPolicyPack()]);
+    // Compiled by the global setup (or here, if its sources changed since): never rebuilt under
+    // another test file's engine run.
+    let packs: string[];
+    [engine, packs] = await Promise.all([testEngine(), repositoryPolicyPacks()]);
+    packDir = packs[0]!;
   }, 300_000);
 
   /** The fixture program as stack `tenant-<slug>`, in a workspace of its own. */

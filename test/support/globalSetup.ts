@@ -13,8 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { localClusterUnavailable, stopLocalCluster } from "../../control-plane/localCluster.ts";
+import { policyPackFresh } from "../../control-plane/runner/policyPack.ts";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../db/embeddedPostgres.ts";
 import { keepExitCodeThroughExitHooks } from "../../db/exitCode.ts";
+import { buildPolicyPack } from "../../scripts/build-policy-pack.ts";
 import { reapOrphanedTestServers, TEST_SERVER_DIR_PREFIX } from "./orphanedServers.ts";
 import { freePort } from "./ports.ts";
 
@@ -36,6 +38,9 @@ let kubeState: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   keepExitCodeThroughExitHooks();
+  // Engine runs of the service go under the policy pack: compile it once here, before the test
+  // files run in parallel, rather than in whichever files happen to need it first.
+  if (!(await policyPackFresh())) await buildPolicyPack();
   await setupCluster(project);
   const fromEnv = process.env.DATABASE_URL;
   if (fromEnv) {
