@@ -96,6 +96,12 @@ export async function withTenant<T>(
         });
   const clear = signature === undefined ? CLEAR : CLEAR_SIGNED;
   const client = await pool.connect();
+  // While checked out, a connection the server ends (a purge, pg_terminate_backend, a restart)
+  // emits 'error' on the client, and pg's pool listens only to idle ones: without this the
+  // application's process dies of an uncaught exception. The next statement rejects instead,
+  // and the connection is destroyed below, never reused.
+  const keepGoing = (): void => undefined;
+  client.on("error", keepGoing);
   let opened = false;
   let healthy = false;
   let restore: (() => void) | undefined;
@@ -151,6 +157,7 @@ export async function withTenant<T>(
       const counters = usage!.tenantCounters(tenantId);
       counters.open = Math.max(0, counters.open - 1);
     }
+    client.off("error", keepGoing);
     // A connection whose state we could not restore is destroyed, never reused.
     client.release(healthy ? undefined : true);
   }
