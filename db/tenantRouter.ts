@@ -15,6 +15,13 @@
  * the router forgets the cached routing, re-reads it (after `fenceRetryDelayMs` for TN001)
  * and retries the transaction once; a second failure reaches the caller (still retryable).
  * `fn` may therefore run twice: keep it free of side effects outside the transaction.
+ *
+ * A routing record cached before a move can also point at a placement the move has purged
+ * since (its database or its role dropped, or — schema ↔ dedicated share the role — its
+ * password changed): PostgreSQL then refuses the connection itself (SQLSTATE 3D000, 28P01,
+ * 28000) before `assert_routing` runs. On those the router forgets the cached routing,
+ * re-reads it and retries once when the record's version changed (the transaction never
+ * started, so nothing ran twice); an unchanged record rethrows the error.
  */
 import type pg from "pg";
 import type { TenantRouting } from "./drivers/types.ts";
@@ -25,7 +32,10 @@ import { withTenant, type WithTenantOptions } from "./tenantContext.ts";
 export interface TenantRouterOptions {
   /** The tenant's current routing record (read again after a move error). */
   resolve(slug: string): Promise<TenantRouting>;
-  /** A pool for the placement of a routing record; cache pools by placement yourself. */
+  /**
+   * A pool for the placement of a routing record; cache pools by placement and password
+   * yourself (a move into a schema or dedicated database may give the role a new password).
+   */
   poolFor(routing: TenantRouting): Pick<pg.Pool, "connect">;
   /** Pause before retrying a write refused by a move's fence (TN001). @default 250 */
   readonly fenceRetryDelayMs?: number;
@@ -70,6 +80,11 @@ export function createTenantRouter(options: TenantRouterOptions): TenantRouter {
             withTenantOptions,
           );
         } catch (error) {
+          if (isPlacementRefusal(error)) {
+            cache.delete(slug);
+            if (attempt > 1 || (await routingOf(slug)).version === routing.version) throw error;
+            continue;
+          }
           if (attempt > 1 || !isTenantMoveError(error)) throw error;
           cache.delete(slug);
           if (error.code === TENANT_FENCED_SQLSTATE) {
@@ -83,4 +98,16 @@ export function createTenantRouter(options: TenantRouterOptions): TenantRouter {
       else cache.delete(slug);
     },
   };
+}
+
+/**
+ * SQLSTATEs with which PostgreSQL refuses a connection to a placement a move purged: the
+ * database is gone (3D000), the role is gone or its password changed (28P01; 28000 where
+ * the server does not ask for a password). Raised while connecting, so no statement ran.
+ */
+const PLACEMENT_REFUSED = new Set(["3D000", "28P01", "28000"]);
+
+function isPlacementRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && PLACEMENT_REFUSED.has(code);
 }

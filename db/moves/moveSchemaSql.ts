@@ -36,10 +36,13 @@ LANGUAGE plpgsql STABLE SECURITY INVOKER AS $fn$
 DECLARE
   retired bigint;
 BEGIN
-  SELECT r.routing_version INTO retired FROM ${platform}.retired_placements r
-   WHERE r.tenant_id = ${platform}.current_tenant_id() AND r.schema_name = pg_catalog.current_schema();
+  -- current_schema() is NULL once the session's schema was dropped (a purged schema
+  -- placement): any retirement of the tenant newer than the caller's routing then applies.
+  SELECT max(r.routing_version) INTO retired FROM ${platform}.retired_placements r
+   WHERE r.tenant_id = ${platform}.current_tenant_id()
+     AND (r.schema_name = pg_catalog.current_schema() OR pg_catalog.current_schema() IS NULL);
   IF retired IS NOT NULL AND retired > known_version THEN
-    RAISE EXCEPTION 'tenant moved: this placement (schema %) no longer serves the tenant since routing version %', pg_catalog.current_schema(), retired
+    RAISE EXCEPTION 'tenant moved: this placement (schema %) no longer serves the tenant since routing version %', coalesce(pg_catalog.current_schema(), '(dropped)'), retired
       USING ERRCODE = '${TENANT_MOVED_SQLSTATE}',
             HINT = 're-read the tenant routing record and retry on the new placement';
   END IF;

@@ -85,12 +85,14 @@ function move(slug: string, to: DatabaseMode, extra: Partial<MoveOptions> = {}) 
   });
 }
 
+/** One pool per placement and password: a move into a schema or dedicated database may set a new one. */
 function poolFor(routing: TenantRouting): pg.Pool {
-  const key = `${routing.database}/${routing.role}/${routing.schema}`;
+  const password = passwords.get(routing.role) ?? "";
+  const key = `${routing.database}/${routing.role}/${routing.schema}/${password}`;
   let pool = pools.get(key);
   if (!pool) {
     pool = new pg.Pool({
-      ...connectionSettingsFor(routing, { password: passwords.get(routing.role) ?? "" }),
+      ...connectionSettingsFor(routing, { password }),
       max: 4,
     });
     pool.on("error", () => undefined); // a purge ends the old placement's sessions
@@ -464,4 +466,39 @@ describe("moving a tenant to and from a dedicated database", () => {
     expect(await exists("database", `${db.current.name}_${slug}`)).toBe(false);
     expect(await exists("role", `${db.current.rolePrefix}_t_${slug}`)).toBe(true); // the schema's
   }, 120_000);
+
+  it("a router caching a placement that a move purged (database or role dropped) re-reads the routing and writes on the new one", async () => {
+    // Deterministic form of the race the writer above hits under load: the cached routing is
+    // read before the switch, the purge removes the placement, then the next transaction
+    // connects there. PostgreSQL refuses the connection (28P01: the shared role got the
+    // move's password, then the role was dropped) before assert_routing could raise TN002,
+    // or the connection works but the session's schema is gone.
+    const slug = "lagger";
+    const created = await driver.create({ slug, mode: "dedicated", quotas });
+    if (created.password) passwords.set(created.routing.role, created.password);
+    const stale = createTenantRouter({ resolve: routingOf, poolFor, fenceRetryDelayMs: 100 });
+    const write = (name: string) =>
+      stale.withTenant(slug, (c) => c.query("INSERT INTO projects (name) VALUES ($1)", [name]));
+    await write("w-dedicated"); // caches the dedicated routing
+    await move(slug, "schema"); // new password on the shared role; the database dropped
+    await write("w-schema");
+    // The schema dropped, the role kept: assert_routing (current_schema() now NULL) says TN002.
+    await move(slug, "dedicated");
+    await write("w-dedicated-again");
+    await move(slug, "pool"); // purge drops the tenant's role
+    await write("w-pool");
+    await expectModel(
+      slug,
+      new Map(["w-dedicated", "w-schema", "w-dedicated-again", "w-pool"].map((n) => [n, ""])),
+      0,
+    );
+    // A connection error on a routing that did not change still reaches the caller.
+    const wrong = createTenantRouter({
+      resolve: async (s) => ({ ...(await routingOf(s)), role: `${db.current.rolePrefix}_nobody` }),
+      poolFor,
+    });
+    await expect(wrong.withTenant(slug, (c) => c.query("SELECT 1"))).rejects.toMatchObject({
+      code: "28P01",
+    });
+  });
 });
