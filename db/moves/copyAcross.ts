@@ -12,7 +12,7 @@
  */
 import { PLATFORM_SCHEMA, quoteIdent } from "../identifiers.ts";
 import type { Queryable } from "../transaction.ts";
-import type { CopyCheckpoint } from "./copyRows.ts";
+import { batchWindow, keyColumns, type CopyCheckpoint } from "./copyRows.ts";
 import { columnList, type MoveTable } from "./moveTables.ts";
 
 const platform = quoteIdent(PLATFORM_SCHEMA);
@@ -27,13 +27,6 @@ export interface AcrossDatabases {
   readonly control: Queryable;
 }
 
-function keyList(table: MoveTable, alias?: string): string {
-  return columnList(
-    table.key.map((k) => k.name),
-    alias,
-  );
-}
-
 function fromJson(table: MoveTable, param: string): string {
   return `pg_catalog.json_populate_recordset(NULL::${table.target.quoted}, ${param}::json)`;
 }
@@ -46,18 +39,7 @@ export async function copyBatchAcross(
   checkpoint: CopyCheckpoint,
   batchSize: number,
 ): Promise<CopyCheckpoint> {
-  const columns = columnList(table.columns);
-  const key = keyList(table);
-  const descending = table.key.map((k) => `${quoteIdent(k.name)} DESC`).join(", ");
-  const params: unknown[] = [tenantId];
-  let after = "";
-  if (checkpoint.last) {
-    const casts = table.key.map((k, i) => {
-      params.push(checkpoint.last?.[i] ?? null);
-      return `$${i + 2}::${k.type}`;
-    });
-    after = `AND (${key}) > (${casts.join(", ")})`;
-  }
+  const { columns, key, descending, params, after } = batchWindow(table, tenantId, checkpoint);
   const { rows } = await sides.source.query<{
     n: number;
     rows: string | null;
@@ -161,7 +143,7 @@ async function applyInSnapshot(
       const tuple = (alias: string) => `(${keyNames.map((k) => `${alias}.${k}`).join(", ")})`;
       await sides.target.query(
         `DELETE FROM ${table.target.quoted} t
-          USING (SELECT ${keyList(table)} FROM ${fromJson(table, "$2")}) k
+          USING (SELECT ${keyColumns(table)} FROM ${fromJson(table, "$2")}) k
           WHERE ${tuple("t")} = ${tuple("k")} AND t.tenant_id = $1::${table.target.tenantIdType}`,
         [tenantId, keys],
       );

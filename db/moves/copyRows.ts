@@ -20,11 +20,48 @@ export interface CopyCheckpoint {
   readonly done: boolean;
 }
 
-function keyColumns(table: MoveTable, alias?: string): string {
+/** The table's key columns, quoted and comma-separated (optionally qualified by `alias`). */
+export function keyColumns(table: MoveTable, alias?: string): string {
   return columnList(
     table.key.map((k) => k.name),
     alias,
   );
+}
+
+/** What selecting the next batch of `table` after `checkpoint` needs, in either copy. */
+export interface BatchWindow {
+  readonly columns: string;
+  readonly key: string;
+  /** The key in descending order (to find a batch's last key). */
+  readonly descending: string;
+  /** `$1` is the tenant id, then the checkpoint's key values. */
+  readonly params: unknown[];
+  /** `AND (key) > (checkpoint)`, or "" before the first batch. */
+  readonly after: string;
+}
+
+export function batchWindow(
+  table: MoveTable,
+  tenantId: string,
+  checkpoint: CopyCheckpoint,
+): BatchWindow {
+  const key = keyColumns(table);
+  const params: unknown[] = [tenantId];
+  let after = "";
+  if (checkpoint.last) {
+    const casts = table.key.map((k, i) => {
+      params.push(checkpoint.last?.[i] ?? null);
+      return `$${i + 2}::${k.type}`;
+    });
+    after = `AND (${key}) > (${casts.join(", ")})`;
+  }
+  return {
+    columns: columnList(table.columns),
+    key,
+    descending: table.key.map((k) => `${quoteIdent(k.name)} DESC`).join(", "),
+    params,
+    after,
+  };
 }
 
 /**
@@ -38,18 +75,7 @@ export async function copyBatch(
   checkpoint: CopyCheckpoint,
   batchSize: number,
 ): Promise<CopyCheckpoint> {
-  const columns = columnList(table.columns);
-  const key = keyColumns(table);
-  const descending = table.key.map((k) => `${quoteIdent(k.name)} DESC`).join(", ");
-  const params: unknown[] = [tenantId];
-  let after = "";
-  if (checkpoint.last) {
-    const casts = table.key.map((k, i) => {
-      params.push(checkpoint.last?.[i] ?? null);
-      return `$${i + 2}::${k.type}`;
-    });
-    after = `AND (${key}) > (${casts.join(", ")})`;
-  }
+  const { columns, key, descending, params, after } = batchWindow(table, tenantId, checkpoint);
   await client.query("BEGIN");
   try {
     const { rows } = await client.query<{ written: number; last: unknown[] | null }>(
