@@ -20,8 +20,11 @@
  * since (its database or its role dropped, or — schema ↔ dedicated share the role — its
  * password changed): PostgreSQL then refuses the connection itself (SQLSTATE 3D000, 28P01,
  * 28000) before `assert_routing` runs. On those the router forgets the cached routing,
- * re-reads it and retries once when the record's version changed (the transaction never
- * started, so nothing ran twice); an unchanged record rethrows the error.
+ * re-reads it and retries when the record's version changed (the transaction never started,
+ * so nothing ran twice); an unchanged record rethrows the error. Such a refusal does not use
+ * up the move retry: a write refused by the fence (TN001) re-reads the routing before the
+ * switch, and its retry can then meet the placement the switch and purge just removed — that
+ * retry goes on to the new placement. At most `MAX_PLACEMENT_RETRIES` refusals per call.
  */
 import type pg from "pg";
 import type { TenantRouting } from "./drivers/types.ts";
@@ -52,6 +55,9 @@ export interface TenantRouter {
   invalidate(slug?: string): void;
 }
 
+/** Refused connections followed to a newer routing record in one call (each one a move). */
+const MAX_PLACEMENT_RETRIES = 2;
+
 const ASSERT_ROUTING = `SELECT ${quoteIdent(PLATFORM_SCHEMA)}.assert_routing($1::bigint)`;
 
 export function createTenantRouter(options: TenantRouterOptions): TenantRouter {
@@ -67,7 +73,9 @@ export function createTenantRouter(options: TenantRouterOptions): TenantRouter {
   };
   return {
     async withTenant(slug, fn, withTenantOptions) {
-      for (let attempt = 1; ; attempt += 1) {
+      let moveRetried = false;
+      let placementRetries = 0;
+      for (;;) {
         const routing = await routingOf(slug);
         try {
           return await withTenant(
@@ -82,10 +90,13 @@ export function createTenantRouter(options: TenantRouterOptions): TenantRouter {
         } catch (error) {
           if (isPlacementRefusal(error)) {
             cache.delete(slug);
-            if (attempt > 1 || (await routingOf(slug)).version === routing.version) throw error;
+            if (placementRetries >= MAX_PLACEMENT_RETRIES) throw error;
+            if ((await routingOf(slug)).version === routing.version) throw error;
+            placementRetries += 1;
             continue;
           }
-          if (attempt > 1 || !isTenantMoveError(error)) throw error;
+          if (moveRetried || !isTenantMoveError(error)) throw error;
+          moveRetried = true;
           cache.delete(slug);
           if (error.code === TENANT_FENCED_SQLSTATE) {
             await new Promise((resolve) => setTimeout(resolve, options.fenceRetryDelayMs ?? 250));
