@@ -25,15 +25,8 @@ import { repositoryPolicyPacks } from "../control-plane/runner/policyPack.ts";
 import { localStackConfig, type LocalTargetSettings } from "../control-plane/runner/stackConfig.ts";
 import { TenantStackRunner } from "../control-plane/runner/tenantStacks.ts";
 import { affectedTenants } from "../fleet/affected.ts";
-import { declaredResourceHashes } from "../fleet/declaredResources.ts";
-import {
-  desiredStateHash,
-  DesiredStateStore,
-  programCodeHash,
-  PROGRAM_PATHS,
-  PROVIDER_CODE_PATHS,
-  sdkVersions,
-} from "../fleet/desiredState.ts";
+import { DesiredStateStore, PROGRAM_PATHS } from "../fleet/desiredState.ts";
+import { desiredStateHasher } from "../fleet/desiredStateHasher.ts";
 import { GitInputError, repoRoot, uncommittedChanges } from "../fleet/gitCheckout.ts";
 import { parseWaves, rollout, type RolloutEvent, type RolloutReport } from "../fleet/rollout.ts";
 import { DEFAULT_CATALOG_DIR } from "./catalogCommands.ts";
@@ -57,40 +50,6 @@ export interface UpSettings {
   readonly signal?: AbortSignal;
   /** Counts engine runs (tests). */
   readonly onDeploy?: (slug: string) => void;
-}
-
-/**
- * The desired-state hash of each of `tenants`' stacks in this context: their declared
- * resources are planned once, by the program in the engine's project directory, on the local
- * target with a cluster exactly when the stacks get a kubeconfig.
- */
-export async function desiredStateHasher(
-  context: UpContext,
-  tenants: readonly ResolvedTenant[],
-): Promise<(tenant: ResolvedTenant) => string> {
-  const root = context.engine.projectDir;
-  const configFor = localStackConfig(context.local);
-  const [declared, providerCode, sdks] = await Promise.all([
-    declaredResourceHashes(root, tenants, {
-      target: "local",
-      localCluster: context.local.kubeconfig !== undefined,
-    }),
-    programCodeHash(root, PROVIDER_CODE_PATHS),
-    sdkVersions(root),
-  ]);
-  const engine = context.engine.command.version?.toString() ?? "unknown";
-  return (tenant) => {
-    const resources = declared.get(tenant.slug);
-    if (resources === undefined) throw new Error(`tenant ${tenant.slug} was not planned`);
-    return desiredStateHash({
-      spec: tenant,
-      config: configFor(tenant),
-      resources,
-      providerCode,
-      engine,
-      sdks,
-    });
-  };
 }
 
 /** Rolls `tenants` out; writes events and a summary; returns the report. */

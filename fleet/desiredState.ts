@@ -98,6 +98,8 @@ export function desiredStateHash(inputs: DesiredStateInputs): string {
   return createHash("sha256").update(stableJson(inputs)).digest("hex");
 }
 
+export type DesiredStateStatus = "current" | "absent" | "different" | "stale";
+
 interface Record_ {
   readonly hash: string;
   readonly recordedAt: string;
@@ -137,21 +139,30 @@ export class DesiredStateStore {
 
   /** Whether the stack was last updated by us to exactly `hash`, and nothing touched it since. */
   async isCurrent(stack: string, hash: string): Promise<boolean> {
-    if (!this.backendDir) return false;
+    return (await this.status(stack, hash)) === "current";
+  }
+
+  /**
+   * How the stack's record compares with `hash`: `current` (recorded for exactly this state
+   * file), `absent` (no record, or no record kept by this backend), `different` (another hash
+   * was recorded) or `stale` (recorded, but the state changed since, or is gone).
+   */
+  async status(stack: string, hash: string): Promise<DesiredStateStatus> {
+    if (!this.backendDir) return "absent";
     let record: Record_;
     try {
       record = JSON.parse(await readFile(this.recordPath(stack), "utf8")) as Record_;
     } catch {
-      return false;
+      return "absent";
     }
-    if (record.hash !== hash) return false;
+    if (record.hash !== hash) return "different";
     const state = await this.stateFile(stack);
-    return (
+    const same =
       state !== undefined &&
       state.file === record.state.file &&
       state.size === record.state.size &&
-      state.mtimeMs === record.state.mtimeMs
-    );
+      state.mtimeMs === record.state.mtimeMs;
+    return same ? "current" : "stale";
   }
 
   /** Records `hash` for the stack's current state (call right after a successful update). */

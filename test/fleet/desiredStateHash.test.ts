@@ -8,9 +8,10 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCatalog, resolveCatalog, type ResolvedTenant } from "../../catalog/index.ts";
-import { desiredStateHasher, type UpContext } from "../../cli/upCommand.ts";
+import type { UpContext } from "../../cli/upCommand.ts";
 import type { EngineSettings } from "../../control-plane/runner/engine.ts";
 import { stackTenants } from "../../control-plane/runner/previewTenants.ts";
+import { desiredStateHasher } from "../../fleet/desiredStateHasher.ts";
 import { planSide } from "../../fleet/planSide.ts";
 import { createTestRepo, type TestRepo } from "./gitRepo.ts";
 
