@@ -1,12 +1,14 @@
 /**
  * `tenancy db move --tenant SLUG --to pool|schema|dedicated [--grace 24h] [--migrations DIR]`, and
- * `--abort` (roll back an unswitched move) or `--purge` (purge the old placement once its grace
+ * `--abort` (roll back an unswitched move: a mover running elsewhere is asked to stop and rolls
+ * back at its next batch; this waits for it) or `--purge` (purge the old placement once its grace
  * period is over; `--grace 0` with `--purge` purges now). Progress: one line per step on stdout.
  */
 import { DATABASE_MODES, type DatabaseMode } from "../drivers/types.ts";
 import { DEFAULT_MIGRATIONS_DIR, loadMigrationDirectory } from "../migrations/migrationSet.ts";
 import { TenantMoveError } from "./moveErrors.ts";
-import { abortMove, moveTenant, purgeMovedTenant } from "./moveTenant.ts";
+import { abortMoveAndWait } from "./abortAndWait.ts";
+import { moveTenant, purgeMovedTenant } from "./moveTenant.ts";
 
 export interface MoveCommandInput {
   readonly url: string;
@@ -46,9 +48,12 @@ export async function runMoveCommand(
     ...(input.databasePrefix === undefined ? {} : { databasePrefix: input.databasePrefix }),
   };
   if (input.abort) {
-    const { aborted } = await abortMove(base);
+    const outcome = await abortMoveAndWait(base, {
+      onWaiting: () =>
+        out(`abort of ${input.tenant}'s move requested; waiting for its mover to roll back`),
+    });
     out(
-      aborted
+      outcome === "aborted"
         ? `move of ${input.tenant} aborted; it stays on its source`
         : `no move of ${input.tenant} to abort`,
     );
