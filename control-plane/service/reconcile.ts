@@ -6,7 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import type { Catalog } from "../../catalog/index.ts";
+import { resolveTenant, type Catalog, type ResolvedTenant } from "../../catalog/index.ts";
 import type { TenantRecord } from "../store/records.ts";
 import type { Queryable } from "../store/store.ts";
 import { listTenants } from "../store/store.ts";
@@ -58,7 +58,13 @@ export async function reconcile(
       } else if (!current) {
         const { operation } = await service.signup(spec, undefined, "catalog");
         step = { slug: spec.slug, action: "signup", operationId: operation.id };
-      } else if (declaredJson(current.spec) !== declaredJson(spec) || current.state === "failed") {
+      } else if (
+        declaredJson(current.spec) !== declaredJson(spec) ||
+        // The same file under another tiers.yaml (a tier's quota, layers): what counts is
+        // the resolved spec the stack is deployed from, not the file.
+        plainJson(current.resolved) !== plainJson(resolveTenant(spec, catalog.tiers)) ||
+        current.state === "failed"
+      ) {
         const { operation } = await service.change(spec.slug, { declared: spec });
         // A tier (or database override) change across placements is a move of the data.
         step = {
@@ -85,7 +91,12 @@ export async function reconcile(
  */
 function declaredJson(spec: TenantRecord["spec"]): string {
   const { $schema: _hint, ...declared } = spec;
-  return stableJson(JSON.parse(JSON.stringify(declared)));
+  return plainJson(declared);
+}
+
+/** JSON with sorted keys where a field set to undefined is a field left out (as in jsonb). */
+function plainJson(value: TenantRecord["spec"] | ResolvedTenant): string {
+  return stableJson(JSON.parse(JSON.stringify(value)));
 }
 
 /** Writes every API-created tenant as `<dir>/<slug>.yaml`; returns the files written. */
