@@ -10,18 +10,15 @@
  * test/engine/moveBadTable.test.ts over the API on the real engine, test/db/moves.test.ts in
  * the mover.)
  */
-import { existsSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiProblem } from "../../cli/apiClient.ts";
 import { moveCommand } from "../../cli/moveCommand.ts";
 import { ENGINE_MISSING_REASON, lazyStackRunner } from "../../control-plane/runner/lazyRunner.ts";
-import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
-import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import { engineMissingSettings } from "../support/engine.ts";
+import { fileStackConfig } from "../support/engineControlPlane.ts";
+import { useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 let plane: TestControlPlane;
@@ -42,32 +39,12 @@ interface TenantView {
 }
 
 beforeAll(async () => {
-  const root = await mkdtemp(join(tmpdir(), "tenancy-no-engine-"));
-  const stateDir = await mkdtemp(join(tmpdir(), "tenancy-no-engine-state-"));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    // No engine on PATH nor in the build cache; a build is said to be under way.
-    PATH: (process.env.PATH ?? "")
-      .split(":")
-      .filter((dir) => dir && !existsSync(join(dir, "pulumi")))
-      .join(":"),
-    TENANCY_PULUMI_ROOT: root,
-    TENANCY_PULUMI_CACHE: join(root, "empty-cache"),
-    PULUMI_BACKEND_URL: `file://${join(stateDir, "backend")}`,
-    PULUMI_CONFIG_PASSPHRASE: "test-passphrase",
-  };
-  delete env.TENANCY_PULUMI_BIN;
-  const { name, rolePrefix } = db.current;
-  const runner = lazyStackRunner(
-    { stateDir, env },
-    localStackConfig({
-      adminUrl: withDatabase(adminUrl(), `${name}_shared`),
-      rolePrefix,
-      databasePrefix: `${name}_db`,
-    }),
-    { buildInProgress: () => building },
-  );
-  plane = await startTestControlPlane(name, { runner });
+  // No engine on PATH nor in the build cache; a build is said to be under way.
+  const { stateDir, env } = await engineMissingSettings("no");
+  const runner = lazyStackRunner({ stateDir, env }, fileStackConfig(db.current), {
+    buildInProgress: () => building,
+  });
+  plane = await startTestControlPlane(db.current.name, { runner });
 }, 120_000);
 afterAll(async () => {
   await plane?.stop();

@@ -5,14 +5,16 @@
  * move. After each: every row and every acknowledged write is where the routing points, the
  * old placement is purged with proof (purge step verified, the schema / database / rows gone).
  */
-import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
-import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
-import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
-import { describeWithEngine, testEngine } from "../support/engine.ts";
+import type { TestControlPlane } from "../support/controlPlane.ts";
+import { describeWithEngine } from "../support/engine.ts";
+import {
+  startEngineControlPlane,
+  superQuery,
+  waitForOperation,
+} from "../support/engineControlPlane.ts";
 import { startWriter, tenantDatabase, type TenantDatabase } from "../support/moveWriter.ts";
-import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import { useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 
@@ -33,18 +35,7 @@ describeWithEngine("tier moves into and out of a dedicated database, through the
   let tenants: TenantDatabase;
 
   beforeAll(async () => {
-    const engine = await testEngine();
-    const { name, rolePrefix } = db.current;
-    const runner = new TenantStackRunner({
-      engine,
-      configFor: localStackConfig({
-        adminUrl: withDatabase(adminUrl(), `${name}_shared`),
-        rolePrefix,
-        databasePrefix: `${name}_db`,
-      }),
-      lockBackoffMs: 200,
-    });
-    plane = await startTestControlPlane(name, { runner, moveBatchSize: 500 });
+    plane = await startEngineControlPlane(db.current, { plane: { moveBatchSize: 500 } });
     tenants = tenantDatabase(plane.sharedUrl);
   }, 300_000);
 
@@ -53,32 +44,8 @@ describeWithEngine("tier moves into and out of a dedicated database, through the
     await plane?.stop();
   }, 120_000);
 
-  async function waitFor(operationId: string, timeoutMs = 400_000): Promise<OperationView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const op = (await (
-        await plane.request(`/v1/operations/${operationId}`)
-      ).json()) as OperationView;
-      if (["succeeded", "failed", "cancelled"].includes(op.state)) return op;
-      if (Date.now() > deadline) throw new Error(`operation ${operationId} still ${op.state}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-
-  /** A superuser query on `database` of the test server. */
-  async function query<T extends pg.QueryResultRow>(
-    database: string,
-    sql: string,
-    params: unknown[] = [],
-  ): Promise<T[]> {
-    const client = new pg.Client({ connectionString: withDatabase(adminUrl(), database) });
-    await client.connect();
-    try {
-      return (await client.query<T>(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
-  }
+  const waitFor = (operationId: string, timeoutMs = 400_000) =>
+    waitForOperation<OperationView>(plane, operationId, { timeoutMs });
 
   async function tenant(slug: string): Promise<TenantView> {
     return (await (await plane.request(`/v1/tenants/${slug}`)).json()) as TenantView;
@@ -87,12 +54,12 @@ describeWithEngine("tier moves into and out of a dedicated database, through the
   /** Project names and the task count where the tenant's routing points now. */
   async function placed(slug: string): Promise<{ names: Set<string>; tasks: number }> {
     const routing = await tenants.routing(slug);
-    const names = await query<{ name: string }>(
+    const names = await superQuery<{ name: string }>(
       routing.database,
       `SELECT name FROM "${routing.schema}".projects WHERE tenant_id = $1`,
       [routing.tenantId],
     );
-    const tasks = await query<{ n: number }>(
+    const tasks = await superQuery<{ n: number }>(
       routing.database,
       `SELECT count(*)::int AS n FROM "${routing.schema}".tasks WHERE tenant_id = $1`,
       [routing.tenantId],
@@ -126,7 +93,7 @@ describeWithEngine("tier moves into and out of a dedicated database, through the
     });
     expect(created.status).toBe(202);
     const { tenantId } = await tenants.routing(slug);
-    await query(
+    await superQuery(
       shared,
       `WITH p AS (INSERT INTO app.projects (tenant_id, name)
                       SELECT $1, 'seed-' || g FROM generate_series(1, 3000) g RETURNING id)
@@ -191,7 +158,7 @@ describeWithEngine("tier moves into and out of a dedicated database, through the
       // The old placement purged, with proof.
       expect(await purgeVerified(operation.id)).toEqual([true]);
       if (before.mode === "pool") {
-        const left = await query<{ n: number }>(
+        const left = await superQuery<{ n: number }>(
           shared,
           "SELECT (SELECT count(*) FROM app.projects WHERE tenant_id = $1) + (SELECT count(*) FROM app.tasks WHERE tenant_id = $1) AS n",
           [tenantId],
@@ -199,20 +166,20 @@ describeWithEngine("tier moves into and out of a dedicated database, through the
         expect(Number(left[0]?.n)).toBe(0);
       }
       if (before.mode === "schema") {
-        const schemas = await query(shared, "SELECT 1 FROM pg_namespace WHERE nspname = $1", [
+        const schemas = await superQuery(shared, "SELECT 1 FROM pg_namespace WHERE nspname = $1", [
           before.schema,
         ]);
         expect(schemas).toEqual([]);
       }
       if (before.mode === "dedicated") {
-        const databases = await query(shared, "SELECT 1 FROM pg_database WHERE datname = $1", [
+        const databases = await superQuery(shared, "SELECT 1 FROM pg_database WHERE datname = $1", [
           dedicated,
         ]);
         expect(databases).toEqual([]);
       }
     }
     // Back in the pool: no tenant role left, no stack left.
-    const roles = await query(shared, "SELECT 1 FROM pg_roles WHERE rolname = $1", [
+    const roles = await superQuery(shared, "SELECT 1 FROM pg_roles WHERE rolname = $1", [
       `${db.current.rolePrefix}_t_mv_silo`,
     ]);
     expect(roles).toEqual([]);
@@ -227,7 +194,7 @@ describeWithEngine("tier moves into and out of a dedicated database, through the
     });
     expect(created.status).toBe(202);
     const { tenantId } = await tenants.routing(slug);
-    await query(
+    await superQuery(
       shared,
       "INSERT INTO app.projects (tenant_id, name) SELECT $1, 'seed-' || g FROM generate_series(1, 30000) g",
       [tenantId],
@@ -271,7 +238,7 @@ describeWithEngine("tier moves into and out of a dedicated database, through the
     const { names } = await placed(slug);
     expect(names.size).toBe(30_000 + writer.acknowledged.length);
     for (const name of writer.acknowledged) expect(names.has(name)).toBe(true);
-    const databases = await query(shared, "SELECT 1 FROM pg_database WHERE datname = $1", [
+    const databases = await superQuery(shared, "SELECT 1 FROM pg_database WHERE datname = $1", [
       `${db.current.name}_db_mv_abort`,
     ]);
     expect(databases).toEqual([]);

@@ -3,16 +3,14 @@
  * looks; operations that need it wait (no attempt used) while a build is under way and run
  * when the engine appears; with no build under way they fail with a clear, retryable reason.
  */
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ENGINE_MISSING_REASON, lazyStackRunner } from "../../control-plane/runner/lazyRunner.ts";
-import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
-import { describeWithEngine, engineRoot } from "../support/engine.ts";
-import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import { describeWithEngine, engineMissingSettings, engineRoot } from "../support/engine.ts";
+import { fileStackConfig, waitForOperation } from "../support/engineControlPlane.ts";
+import { useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 
@@ -30,32 +28,13 @@ describeWithEngine("first run: operations wait for the engine build", () => {
   let lateRoot: string;
 
   beforeAll(async () => {
-    lateRoot = await mkdtemp(join(tmpdir(), "tenancy-late-engine-"));
-    const stateDir = await mkdtemp(join(tmpdir(), "tenancy-late-state-"));
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      // No engine on PATH, none in the build cache: only lateRoot, once it has bin/.
-      PATH: (process.env.PATH ?? "")
-        .split(":")
-        .filter((dir) => dir && !existsSync(join(dir, "pulumi")))
-        .join(":"),
-      TENANCY_PULUMI_ROOT: lateRoot,
-      TENANCY_PULUMI_CACHE: join(lateRoot, "empty-cache"),
-      PULUMI_BACKEND_URL: `file://${join(stateDir, "backend")}`,
-      PULUMI_CONFIG_PASSPHRASE: "test-passphrase",
-    };
-    delete env.TENANCY_PULUMI_BIN;
-    const { name, rolePrefix } = db.current;
-    const runner = lazyStackRunner(
-      { stateDir, env },
-      localStackConfig({
-        adminUrl: withDatabase(adminUrl(), `${name}_shared`),
-        rolePrefix,
-        databasePrefix: `${name}_db`,
-      }),
-      { buildInProgress: () => building },
-    );
-    plane = await startTestControlPlane(name, { runner });
+    // No engine on PATH, none in the build cache: only lateRoot, once it has bin/.
+    const { root, stateDir, env } = await engineMissingSettings("late");
+    lateRoot = root;
+    const runner = lazyStackRunner({ stateDir, env }, fileStackConfig(db.current), {
+      buildInProgress: () => building,
+    });
+    plane = await startTestControlPlane(db.current.name, { runner });
   }, 300_000);
 
   afterAll(async () => {
@@ -65,19 +44,8 @@ describeWithEngine("first run: operations wait for the engine build", () => {
   const operation = async (id: string) =>
     (await (await plane.request(`/v1/operations/${id}`)).json()) as OperationView;
 
-  async function until(
-    id: string,
-    done: (op: OperationView) => boolean,
-    timeoutMs = 300_000,
-  ): Promise<OperationView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const op = await operation(id);
-      if (done(op)) return op;
-      if (Date.now() > deadline) throw new Error(`operation ${id} still ${op.state}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
+  const until = (id: string, done: (op: OperationView) => boolean, timeoutMs = 300_000) =>
+    waitForOperation<OperationView>(plane, id, { timeoutMs, until: done });
 
   async function signup(body: object): Promise<OperationView> {
     const response = await plane.request("/v1/tenants", { method: "POST", json: body });

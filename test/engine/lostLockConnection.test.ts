@@ -12,13 +12,12 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { tenantLockKey } from "../../control-plane/jobs/tenantLock.ts";
 import type { EngineSettings } from "../../control-plane/runner/engine.ts";
-import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
-import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
 import { stackWorkspace } from "../../control-plane/runner/workspace.ts";
-import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
+import type { TestControlPlane } from "../support/controlPlane.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
+import { startEngineControlPlane, superQuery } from "../support/engineControlPlane.ts";
 import { engineProcesses } from "../support/engineProcesses.ts";
-import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import { useTestDatabase } from "../support/postgres.ts";
 import { waitFor } from "../support/wait.ts";
 
 const db = useTestDatabase();
@@ -33,41 +32,20 @@ describeWithEngine("a worker losing its tenant lock mid-deployment", () => {
   beforeAll(async () => {
     const base = await testEngine();
     engine = { ...base, env: { ...base.env, [MARKER]: probe } };
-    const { name, rolePrefix } = db.current;
-    const runner = new TenantStackRunner({
+    plane = await startEngineControlPlane(db.current, {
       engine,
-      configFor: localStackConfig({
-        adminUrl: withDatabase(adminUrl(), `${name}_shared`),
-        rolePrefix,
-        databasePrefix: `${name}_db`,
-      }),
-      lockBackoffMs: 200,
-      cancelGraceMs: 3000,
+      runner: { cancelGraceMs: 3000 },
+      plane: { sweepSeconds: 1 },
     });
-    plane = await startTestControlPlane(name, { runner, sweepSeconds: 1 });
   }, 300_000);
 
   afterAll(async () => {
     await plane?.stop();
   }, 120_000);
 
-  async function asAdmin<T extends pg.QueryResultRow>(
-    database: string,
-    sql: string,
-    values: unknown[] = [],
-  ): Promise<T[]> {
-    const client = new pg.Client({ connectionString: withDatabase(adminUrl(), database) });
-    await client.connect();
-    try {
-      return (await client.query<T>(sql, values)).rows;
-    } finally {
-      await client.end();
-    }
-  }
-
   /** Backends of the control database holding the tenant's advisory lock. */
   async function lockHolders(): Promise<number[]> {
-    const rows = await asAdmin<{ pid: number }>(
+    const rows = await superQuery<{ pid: number }>(
       "postgres",
       `SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database
         WHERE l.locktype = 'advisory' AND l.granted AND d.datname = $1
@@ -91,7 +69,7 @@ describeWithEngine("a worker losing its tenant lock mid-deployment", () => {
     expect(response.status).toBe(202);
     const { operation } = (await response.json()) as { operation: { id: string } };
     await waitFor(async () => {
-      const waiting = await asAdmin<{ n: number }>(
+      const waiting = await superQuery<{ n: number }>(
         `${db.current.name}_shared`,
         `SELECT count(*)::int AS n FROM pg_locks
           WHERE NOT granted AND relation = 'tenancy.tenants'::regclass`,
@@ -103,7 +81,7 @@ describeWithEngine("a worker losing its tenant lock mid-deployment", () => {
 
     const [holder, ...others] = await lockHolders();
     expect(others).toEqual([]);
-    const terminated = await asAdmin<{ ok: boolean }>(
+    const terminated = await superQuery<{ ok: boolean }>(
       "postgres",
       "SELECT pg_terminate_backend($1) AS ok",
       [holder],
@@ -153,18 +131,18 @@ describeWithEngine("a worker losing its tenant lock mid-deployment", () => {
     // Nothing half-applied: one of each, and the stack's state has no pending operation.
     const sharedName = `${db.current.name}_shared`;
     expect(
-      await asAdmin(
+      await superQuery(
         sharedName,
         "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant_lost%'",
       ),
     ).toEqual([{ nspname: "tenant_lost_lock" }]);
     expect(
-      await asAdmin(sharedName, "SELECT rolname FROM pg_roles WHERE rolname LIKE $1", [
+      await superQuery(sharedName, "SELECT rolname FROM pg_roles WHERE rolname LIKE $1", [
         `${db.current.rolePrefix}\\_t\\_lost%`,
       ]),
     ).toEqual([{ rolname: `${db.current.rolePrefix}_t_lost_lock` }]);
     expect(
-      await asAdmin(sharedName, "SELECT slug FROM tenancy.tenants WHERE slug = $1", [SLUG]),
+      await superQuery(sharedName, "SELECT slug FROM tenancy.tenants WHERE slug = $1", [SLUG]),
     ).toEqual([{ slug: SLUG }]);
     const stack = await LocalWorkspace.selectStack(
       {

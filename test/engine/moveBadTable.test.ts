@@ -5,11 +5,14 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
-import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
-import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
-import { describeWithEngine, testEngine } from "../support/engine.ts";
-import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import type { TestControlPlane } from "../support/controlPlane.ts";
+import { describeWithEngine } from "../support/engine.ts";
+import {
+  queryRows,
+  startEngineControlPlane,
+  waitForOperation,
+} from "../support/engineControlPlane.ts";
+import { useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 
@@ -29,43 +32,16 @@ describeWithEngine("a move refused for a table without tenant_id", () => {
   let plane: TestControlPlane;
 
   beforeAll(async () => {
-    const engine = await testEngine();
-    const { name, rolePrefix } = db.current;
-    const runner = new TenantStackRunner({
-      engine,
-      configFor: localStackConfig({
-        adminUrl: withDatabase(adminUrl(), `${name}_shared`),
-        rolePrefix,
-        databasePrefix: `${name}_db`,
-      }),
-      lockBackoffMs: 200,
-    });
-    plane = await startTestControlPlane(name, { runner });
+    plane = await startEngineControlPlane(db.current);
   }, 300_000);
 
   afterAll(async () => {
     await plane?.stop();
   }, 120_000);
 
-  async function waitFor(id: string, timeoutMs = 300_000): Promise<OperationView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const op = (await (await plane.request(`/v1/operations/${id}`)).json()) as OperationView;
-      if (["succeeded", "failed", "cancelled"].includes(op.state)) return op;
-      if (Date.now() > deadline) throw new Error(`operation ${id} still ${op.state}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-
-  async function shared<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
-    const client = new pg.Client({ connectionString: plane.sharedUrl });
-    await client.connect();
-    try {
-      return (await client.query<T>(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
-  }
+  const waitFor = (id: string) => waitForOperation<OperationView>(plane, id);
+  const shared = <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
+    queryRows<T>(plane.sharedUrl, sql, params);
 
   it("pro → free with a table without tenant_id in the tenant's schema: refused by name, nothing copied", async () => {
     const slug = "mv-notid";

@@ -9,10 +9,13 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { main } from "../../cli/main.ts";
 import type { DriftReport } from "../../control-plane/runner/driftReport.ts";
-import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
-import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
-import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
-import { describeWithEngine, testEngine } from "../support/engine.ts";
+import type { TestControlPlane } from "../support/controlPlane.ts";
+import { describeWithEngine } from "../support/engine.ts";
+import {
+  queryRows,
+  startEngineControlPlane,
+  waitForOperation,
+} from "../support/engineControlPlane.ts";
 import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
@@ -37,32 +40,14 @@ describeWithEngine("refresh of a tenant stack with a drift report", () => {
   let plane: TestControlPlane;
 
   beforeAll(async () => {
-    const { name, rolePrefix } = db.current;
-    const runner = new TenantStackRunner({
-      engine: await testEngine(),
-      configFor: localStackConfig({
-        adminUrl: withDatabase(adminUrl(), `${name}_shared`),
-        rolePrefix,
-        databasePrefix: `${name}_db`,
-      }),
-      lockBackoffMs: 200,
-    });
-    plane = await startTestControlPlane(name, { runner });
+    plane = await startEngineControlPlane(db.current);
   }, 300_000);
 
   afterAll(async () => {
     await plane?.stop();
   }, 120_000);
 
-  async function finished(id: string): Promise<OperationView> {
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      const op = (await (await plane.request(`/v1/operations/${id}`)).json()) as OperationView;
-      if (["succeeded", "failed", "cancelled"].includes(op.state)) return op;
-      if (Date.now() > deadline) throw new Error(`operation ${id} still ${op.state}`);
-      await new Promise((r) => setTimeout(r, 400));
-    }
-  }
+  const finished = (id: string) => waitForOperation<OperationView>(plane, id, { intervalMs: 400 });
 
   const tenant = async (slug: string) =>
     (await (await plane.request(`/v1/tenants/${slug}`)).json()) as TenantDetail;
@@ -76,13 +61,7 @@ describeWithEngine("refresh of a tenant stack with a drift report", () => {
   }
 
   async function outOfBand(sql: string): Promise<void> {
-    const client = new pg.Client({ connectionString: plane.sharedUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
+    await queryRows(plane.sharedUrl, sql);
   }
 
   it("names exactly what was changed out of band, and an update repairs it", async () => {

@@ -7,12 +7,15 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { main } from "../../cli/main.ts";
 import { describeFailure, type ResourceFailure } from "../../control-plane/jobs/failure.ts";
-import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
-import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
 import { tenantToken } from "../../control-plane/http/auth.ts";
-import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
-import { describeWithEngine, testEngine } from "../support/engine.ts";
-import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import type { TestControlPlane } from "../support/controlPlane.ts";
+import { describeWithEngine } from "../support/engine.ts";
+import {
+  fileStackConfig,
+  startEngineControlPlane,
+  waitForOperation,
+} from "../support/engineControlPlane.ts";
+import { useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 
@@ -31,42 +34,19 @@ describeWithEngine("retry and repair of failed operations", () => {
   const broken = new Set<string>();
 
   beforeAll(async () => {
-    const engine = await testEngine();
-    const { name, rolePrefix } = db.current;
-    const good = localStackConfig({
-      adminUrl: withDatabase(adminUrl(), `${name}_shared`),
-      rolePrefix,
-      databasePrefix: `${name}_db`,
+    const good = fileStackConfig(db.current);
+    const bad = fileStackConfig(db.current, `${db.current.name}_no_such_database`);
+    plane = await startEngineControlPlane(db.current, {
+      runner: { configFor: (tenant) => (broken.has(tenant.slug) ? bad : good)(tenant) },
     });
-    const bad = localStackConfig({
-      adminUrl: withDatabase(adminUrl(), `${name}_no_such_database`),
-      rolePrefix,
-      databasePrefix: `${name}_db`,
-    });
-    const runner = new TenantStackRunner({
-      engine,
-      configFor: (tenant) => (broken.has(tenant.slug) ? bad : good)(tenant),
-      lockBackoffMs: 200,
-    });
-    plane = await startTestControlPlane(name, { runner });
   }, 300_000);
 
   afterAll(async () => {
     await plane?.stop();
   }, 120_000);
 
-  const operation = async (id: string) =>
-    (await (await plane.request(`/v1/operations/${id}`)).json()) as OperationView;
-
-  async function finished(id: string, timeoutMs = 300_000): Promise<OperationView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const op = await operation(id);
-      if (["succeeded", "failed", "cancelled"].includes(op.state)) return op;
-      if (Date.now() > deadline) throw new Error(`operation ${id} still ${op.state}`);
-      await new Promise((r) => setTimeout(r, 400));
-    }
-  }
+  const finished = (id: string, timeoutMs = 300_000) =>
+    waitForOperation<OperationView>(plane, id, { timeoutMs, intervalMs: 400 });
 
   const tenant = async (slug: string) =>
     (await (await plane.request(`/v1/tenants/${slug}`)).json()) as {

@@ -4,11 +4,14 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
-import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
-import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
-import { describeWithEngine, testEngine } from "../support/engine.ts";
-import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import type { TestControlPlane } from "../support/controlPlane.ts";
+import { describeWithEngine } from "../support/engine.ts";
+import {
+  queryRows,
+  startEngineControlPlane,
+  waitForOperation,
+} from "../support/engineControlPlane.ts";
+import { useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 
@@ -22,49 +25,17 @@ describeWithEngine("service deployments on the real engine", () => {
   let plane: TestControlPlane;
 
   beforeAll(async () => {
-    const engine = await testEngine();
-    const { name, rolePrefix } = db.current;
-    const runner = new TenantStackRunner({
-      engine,
-      configFor: localStackConfig({
-        adminUrl: withDatabase(adminUrl(), `${name}_shared`),
-        rolePrefix,
-        databasePrefix: `${name}_db`,
-      }),
-      lockBackoffMs: 200,
-    });
-    plane = await startTestControlPlane(name, { runner });
+    plane = await startEngineControlPlane(db.current);
   }, 300_000);
 
   afterAll(async () => {
     await plane?.stop();
   }, 120_000);
 
-  async function waitFor(operationId: string, timeoutMs = 240_000): Promise<OperationView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const operation = (await (
-        await plane.request(`/v1/operations/${operationId}`)
-      ).json()) as OperationView;
-      if (operation.state === "succeeded" || operation.state === "failed") return operation;
-      if (Date.now() > deadline)
-        throw new Error(`operation ${operationId} still ${operation.state}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-
-  async function shared<T extends pg.QueryResultRow>(
-    sql: string,
-    params: unknown[] = [],
-  ): Promise<T[]> {
-    const client = new pg.Client({ connectionString: plane.sharedUrl });
-    await client.connect();
-    try {
-      return (await client.query<T>(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
-  }
+  const waitFor = (operationId: string, timeoutMs = 240_000) =>
+    waitForOperation<OperationView>(plane, operationId, { timeoutMs, intervalMs: 500 });
+  const shared = <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
+    queryRows<T>(plane.sharedUrl, sql, params);
 
   it("signs up a schema tenant and a dedicated tenant, then offboards them leaving nothing", async () => {
     const signup = async (body: object) => {

@@ -13,10 +13,10 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { ResourceFailure } from "../../control-plane/jobs/failure.ts";
 import { lazyStackRunner } from "../../control-plane/runner/lazyRunner.ts";
 import { repositoryPolicyPacks } from "../../control-plane/runner/policyPack.ts";
-import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
-import { describeWithEngine } from "../support/engine.ts";
-import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import { describeWithEngine, fileBackendEnv } from "../support/engine.ts";
+import { fileStackConfig, waitForOperation } from "../support/engineControlPlane.ts";
+import { useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 const VIOLATION = "references tenant egret's resources from tenant wren";
@@ -33,42 +33,25 @@ describeWithEngine("policy pack on the service's engine runs", () => {
 
   beforeAll(async () => {
     stateDir = await mkdtemp(join(tmpdir(), "tenancy-service-policies-"));
-    const { name, rolePrefix } = db.current;
-    const config = localStackConfig({
-      adminUrl: withDatabase(adminUrl(), `${name}_shared`),
-      rolePrefix,
-      databasePrefix: `${name}_db`,
-    });
+    const config = fileStackConfig(db.current);
     const runner = lazyStackRunner(
       {
         stateDir,
         projectDir: resolve("test", "engine", "fixtures", "crossTenantProject"),
-        env: {
-          ...process.env,
-          PULUMI_BACKEND_URL: `file://${join(stateDir, "backend")}`,
-          PULUMI_CONFIG_PASSPHRASE: "test-passphrase",
-        },
+        env: fileBackendEnv(stateDir),
       },
       // Tenant wren's stack names tenant egret's namespace.
       (tenant) => ({ ...config(tenant), "probe:foreignTenant": { value: "egret" } }),
       { policyPacks: repositoryPolicyPacks },
     );
-    plane = await startTestControlPlane(name, { runner });
+    plane = await startTestControlPlane(db.current.name, { runner });
   }, 300_000);
 
   afterAll(async () => {
     await plane?.stop();
   }, 120_000);
 
-  async function finished(id: string): Promise<OperationView> {
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      const op = (await (await plane.request(`/v1/operations/${id}`)).json()) as OperationView;
-      if (["succeeded", "failed", "cancelled"].includes(op.state)) return op;
-      if (Date.now() > deadline) throw new Error(`operation ${id} still ${op.state}`);
-      await new Promise((r) => setTimeout(r, 400));
-    }
-  }
+  const finished = (id: string) => waitForOperation<OperationView>(plane, id, { intervalMs: 400 });
 
   it("fails a signup whose stack breaks a rule, with the rule's message in lastFailure", async () => {
     const signup = await plane.request("/v1/tenants", {

@@ -8,17 +8,16 @@
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Catalog, TenantFile } from "../../catalog/index.ts";
-import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { reconcile } from "../../control-plane/service/reconcile.ts";
-import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
-import {
-  exampleTiers,
-  startTestControlPlane,
-  type TestControlPlane,
-} from "../support/controlPlane.ts";
+import { exampleTiers, type TestControlPlane } from "../support/controlPlane.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
+import {
+  queryRows,
+  startEngineControlPlane,
+  waitForOperation,
+} from "../support/engineControlPlane.ts";
 import { startWriter, tenantDatabase, type TenantDatabase } from "../support/moveWriter.ts";
-import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import { useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 
@@ -43,17 +42,7 @@ describeWithEngine("tier moves through the API", () => {
   beforeAll(async () => {
     const engine = await testEngine();
     stateDir = engine.stateDir;
-    const { name, rolePrefix } = db.current;
-    const runner = new TenantStackRunner({
-      engine,
-      configFor: localStackConfig({
-        adminUrl: withDatabase(adminUrl(), `${name}_shared`),
-        rolePrefix,
-        databasePrefix: `${name}_db`,
-      }),
-      lockBackoffMs: 200,
-    });
-    plane = await startTestControlPlane(name, { runner, moveBatchSize: 500 });
+    plane = await startEngineControlPlane(db.current, { engine, plane: { moveBatchSize: 500 } });
     tenants = tenantDatabase(plane.sharedUrl);
   }, 300_000);
 
@@ -62,17 +51,7 @@ describeWithEngine("tier moves through the API", () => {
     await plane?.stop();
   }, 120_000);
 
-  async function waitFor(operationId: string, timeoutMs = 300_000): Promise<OperationView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const op = (await (
-        await plane.request(`/v1/operations/${operationId}`)
-      ).json()) as OperationView;
-      if (["succeeded", "failed", "cancelled"].includes(op.state)) return op;
-      if (Date.now() > deadline) throw new Error(`operation ${operationId} still ${op.state}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
+  const waitFor = (operationId: string) => waitForOperation<OperationView>(plane, operationId);
 
   async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000) {
     const deadline = Date.now() + ms;
@@ -88,15 +67,8 @@ describeWithEngine("tier moves through the API", () => {
     return (await (await plane.request(`/v1/tenants/${slug}`)).json()) as TenantView;
   }
 
-  async function shared<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
-    const client = new pg.Client({ connectionString: plane.sharedUrl });
-    await client.connect();
-    try {
-      return (await client.query<T>(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
-  }
+  const shared = <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
+    queryRows<T>(plane.sharedUrl, sql, params);
 
   async function moveSteps(operationId: string): Promise<string[]> {
     const { rows } = await plane.pool.query<{ step: string }>(
