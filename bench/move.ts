@@ -37,7 +37,6 @@ import {
   loadMigrationDirectory,
 } from "../db/migrations/migrationSet.ts";
 import { moveTenant, purgeMovedTenant, type MoveProgress } from "../db/moves/moveTenant.ts";
-import { findTenant } from "../db/registry.ts";
 import { connectionSettingsFor } from "../db/routing.ts";
 import { createTenantRouter } from "../db/tenantRouter.ts";
 import { withDatabaseName } from "../db/transaction.ts";
@@ -48,6 +47,11 @@ import {
   type MovingWriter,
   type NeighbourLoad,
 } from "./moveLoad.ts";
+import {
+  placementPools,
+  registeredRouting,
+  type PlacementPools,
+} from "../test/support/tenantRouting.ts";
 import { benchServer, percentile } from "./support.ts";
 
 const { values } = parseArgs({
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
   const url = withDatabaseName(server.url, database);
   const appPassword = randomBytes(12).toString("hex");
   const tenantPassword = randomBytes(12).toString("hex");
-  const pools = new Map<string, pg.Pool>();
+  let pools: PlacementPools | undefined;
   try {
     const migrations = [
       ...(await loadMigrationDirectory(DEFAULT_MIGRATIONS_DIR)),
@@ -135,41 +139,14 @@ async function main(): Promise<void> {
       `seeded tenant big: ${ROWS.toLocaleString("en")} rows (projects 10 %, tasks 30 %, comments 60 %) in ${seconds(performance.now() - t0)}; neighbour: ${Math.max(1000, Math.min(ROWS, 50_000)).toLocaleString("en")} rows`,
     );
 
-    const url0 = new URL(url);
-    const resolve = async (slug: string): Promise<TenantRouting> => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        const row = await findTenant(client, slug);
-        if (!row) throw new Error(`tenant ${slug} is not registered`);
-        return {
-          slug,
-          tenantId: row.id,
-          mode: row.mode,
-          host: url0.hostname,
-          port: Number(url0.port),
-          database: row.databaseName,
-          schema: row.schemaName,
-          role: row.roleName,
-          searchPath: [row.schemaName],
-          quotas: QUOTAS,
-          version: row.routingVersion,
-        };
-      } finally {
-        await client.end();
-      }
-    };
-    const poolFor = (routing: TenantRouting): pg.Pool => {
-      const key = `${routing.database}/${routing.role}/${routing.schema}`;
-      let pool = pools.get(key);
-      if (!pool) {
-        const password = routing.role === roles.app ? appPassword : tenantPassword;
-        pool = new pg.Pool({ ...connectionSettingsFor(routing, { password }), max: 2 });
-        pool.on("error", () => undefined); // a purge ends the old placement's sessions
-        pools.set(key, pool);
-      }
-      return pool;
-    };
+    const resolve = (slug: string) => registeredRouting(url, slug);
+    pools = placementPools((routing) => ({
+      ...connectionSettingsFor(routing, {
+        password: routing.role === roles.app ? appPassword : tenantPassword,
+      }),
+      max: 2,
+    }));
+    const { poolFor } = pools;
     const router = createTenantRouter({ resolve, poolFor, fenceRetryDelayMs: 100 });
     const writer = startMovingWriter(router, "big", seededTasks, PACE_MS);
     const neighbour = startNeighbour(poolFor(other), other.tenantId, otherTasks, NEIGHBOURS);
@@ -205,7 +182,7 @@ async function main(): Promise<void> {
       await verifier.end();
     }
   } finally {
-    await Promise.all([...pools.values()].map((p) => p.end().catch(() => undefined)));
+    await pools?.close();
     const dbs = await admin.query<{ datname: string }>(
       "SELECT datname FROM pg_database WHERE datname LIKE $1",
       [`${database}%`],

@@ -6,137 +6,23 @@
  * (resumed, and aborted: the target database removed), and an aborted move out of a
  * dedicated database (the source writable again, the shared role kept).
  */
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantDatabaseDriver, type TenantDatabaseDriver } from "../../db/drivers/index.ts";
+import { describe, expect, it } from "vitest";
 import type { DatabaseMode, TenantRouting } from "../../db/drivers/types.ts";
-import { migrateAll } from "../../db/migrations/migrateAll.ts";
-import {
-  DEFAULT_MIGRATIONS_DIR,
-  defineMigrations,
-  loadMigrationDirectory,
-  type TenantMigration,
-} from "../../db/migrations/migrationSet.ts";
 import {
   abortMove,
-  moveTenant,
   purgeMovedTenant,
   requestMoveAbort,
-  type MoveOptions,
   type MoveProgress,
 } from "../../db/moves/moveTenant.ts";
-import { findTenant } from "../../db/registry.ts";
-import { connectionSettingsFor } from "../../db/routing.ts";
-import { withDatabaseName } from "../../db/transaction.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { createTenantRouter } from "../../db/tenantRouter.ts";
 import { useTestDatabase } from "../support/postgres.ts";
-import { bootstrapped, withAdmin, type Bootstrapped } from "./fixtures.ts";
+import { useMoveTestDatabase } from "./moveFixture.ts";
 
 const db = useTestDatabase();
-let env: Bootstrapped;
-let driver: TenantDatabaseDriver;
-let migrations: TenantMigration[];
+const moves = useMoveTestDatabase(db);
+const { driverOptions, move, passwords, poolFor, router, routingOf, superQuery } = moves;
 const quotas = { dbConnections: 10, statementTimeoutMs: 10_000 };
-const passwords = new Map<string, string>(); // role → password
-const pools = new Map<string, pg.Pool>();
-
-beforeAll(async () => {
-  env = await bootstrapped(db.current, 8);
-  migrations = [
-    ...(await loadMigrationDirectory(DEFAULT_MIGRATIONS_DIR)),
-    ...defineMigrations([
-      {
-        id: "0100_events",
-        sql: "CREATE TABLE events (tenant_id uuid NOT NULL DEFAULT tenancy.current_tenant_id(), id bigserial, body text NOT NULL, PRIMARY KEY (tenant_id, id));",
-      },
-    ]),
-  ];
-  await migrateAll({ url: db.current.url, migrations, rolePrefix: db.current.rolePrefix });
-  driver = createTenantDatabaseDriver(driverOptions());
-  passwords.set(env.roles.app, env.appPassword);
-});
-afterAll(async () => {
-  await Promise.all([...pools.values()].map((p) => p.end()));
-  await env.close();
-});
-
-function driverOptions() {
-  return {
-    adminUrl: db.current.url,
-    rolePrefix: db.current.rolePrefix,
-    databasePrefix: db.current.name,
-    migrations,
-  };
-}
-
-/** The same password on every move: a schema and a dedicated placement share the role. */
-function move(slug: string, to: DatabaseMode, extra: Partial<MoveOptions> = {}) {
-  const password = `pw-${slug}-0123456789abcdef`;
-  passwords.set(`${db.current.rolePrefix}_t_${slug}`, password);
-  return moveTenant({
-    ...driverOptions(),
-    slug,
-    to,
-    graceMs: 0,
-    batchSize: 100,
-    password,
-    ...extra,
-  });
-}
-
-/** One pool per placement and password: a move into a schema or dedicated database may set a new one. */
-function poolFor(routing: TenantRouting): pg.Pool {
-  const password = passwords.get(routing.role) ?? "";
-  const key = `${routing.database}/${routing.role}/${routing.schema}/${password}`;
-  let pool = pools.get(key);
-  if (!pool) {
-    pool = new pg.Pool({
-      ...connectionSettingsFor(routing, { password }),
-      max: 4,
-    });
-    pool.on("error", () => undefined); // a purge ends the old placement's sessions
-    pools.set(key, pool);
-  }
-  return pool;
-}
-
-async function routingOf(slug: string): Promise<TenantRouting> {
-  const row = await withAdmin(db.current, (c) => findTenant(c, slug));
-  if (!row) throw new Error(`no tenant ${slug}`);
-  const url = new URL(db.current.url);
-  return {
-    slug,
-    tenantId: row.id,
-    mode: row.mode,
-    host: url.hostname,
-    port: Number(url.port),
-    database: row.databaseName,
-    schema: row.schemaName,
-    role: row.roleName,
-    searchPath: [row.schemaName],
-    quotas,
-    version: row.routingVersion,
-  };
-}
-
-const router = createTenantRouter({ resolve: routingOf, poolFor, fenceRetryDelayMs: 100 });
-
-/** A superuser query on `database` (the control database when omitted). */
-async function superQuery<T extends pg.QueryResultRow>(
-  sql: string,
-  params: unknown[] = [],
-  database?: string,
-): Promise<T[]> {
-  const url = database ? withDatabaseName(db.current.url, database) : db.current.url;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function exists(kind: "database" | "schema" | "role", name: string): Promise<boolean> {
   const sql = {
@@ -225,8 +111,8 @@ const STEPS = [
 describe("moving a tenant to and from a dedicated database", () => {
   it("pool → dedicated → schema → dedicated → pool under writes: nothing lost, old placements purged with proof", async () => {
     const slug = "roamer";
-    await driver.create({ slug, mode: "pool", quotas });
-    const neighbour = await driver.create({ slug: "stayer", mode: "pool", quotas });
+    await moves.driver.create({ slug, mode: "pool", quotas });
+    const neighbour = await moves.driver.create({ slug: "stayer", mode: "pool", quotas });
     await router.withTenant(slug, async (c) => {
       await c.query(
         `WITH p AS (INSERT INTO projects (name) SELECT 'seed-' || g FROM generate_series(1, 800) g RETURNING id)
@@ -314,7 +200,7 @@ describe("moving a tenant to and from a dedicated database", () => {
 
   it("a mover killed mid-copy into a dedicated database: a re-run resumes, an abort removes the target database", async () => {
     for (const slug of ["cut", "cancel"]) {
-      await driver.create({ slug, mode: "pool", quotas });
+      await moves.driver.create({ slug, mode: "pool", quotas });
       await router.withTenant(slug, (c) =>
         c.query("INSERT INTO events (body) SELECT 'e-' || g FROM generate_series(1, 3000) g"),
       );
@@ -370,7 +256,7 @@ describe("moving a tenant to and from a dedicated database", () => {
 
   it("an aborted move out of a dedicated database leaves it writable, the target schema removed and the shared role kept", async () => {
     const slug = "homebody";
-    await driver.create({
+    await moves.driver.create({
       slug,
       mode: "dedicated",
       quotas,
@@ -415,7 +301,7 @@ describe("moving a tenant to and from a dedicated database", () => {
 
   it("an abort asked for mid-copy rolls the move back at the next batch; after the switch it is refused; a grace period keeps a dedicated source read-only until its purge", async () => {
     const slug = "hesitant";
-    await driver.create({ slug, mode: "pool", quotas });
+    await moves.driver.create({ slug, mode: "pool", quotas });
     await router.withTenant(slug, (c) =>
       c.query("INSERT INTO events (body) SELECT 'e-' || g FROM generate_series(1, 2000) g"),
     );
@@ -474,7 +360,7 @@ describe("moving a tenant to and from a dedicated database", () => {
     // move's password, then the role was dropped) before assert_routing could raise TN002,
     // or the connection works but the session's schema is gone.
     const slug = "lagger";
-    const created = await driver.create({ slug, mode: "dedicated", quotas });
+    const created = await moves.driver.create({ slug, mode: "dedicated", quotas });
     if (created.password) passwords.set(created.routing.role, created.password);
     const stale = createTenantRouter({ resolve: routingOf, poolFor, fenceRetryDelayMs: 100 });
     const write = (name: string) =>
@@ -508,7 +394,7 @@ describe("moving a tenant to and from a dedicated database", () => {
     // dropped the database (3D000 "It seems to have just been dropped"). The resolve is held
     // between reading the old record and returning it until the move is done.
     const slug = "fencer";
-    const created = await driver.create({ slug, mode: "dedicated", quotas });
+    const created = await moves.driver.create({ slug, mode: "dedicated", quotas });
     if (created.password) passwords.set(created.routing.role, created.password);
     let hold: Promise<void> | undefined;
     let release = () => {};

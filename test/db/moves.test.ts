@@ -4,120 +4,25 @@
  * tampered copy, a mover killed mid-copy, refusals.
  */
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantDatabaseDriver, type TenantDatabaseDriver } from "../../db/drivers/index.ts";
-import type { TenantRouting } from "../../db/drivers/types.ts";
-import { migrateAll } from "../../db/migrations/migrateAll.ts";
-import {
-  DEFAULT_MIGRATIONS_DIR,
-  defineMigrations,
-  loadMigrationDirectory,
-  type TenantMigration,
-} from "../../db/migrations/migrationSet.ts";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_MIGRATIONS_DIR } from "../../db/migrations/migrationSet.ts";
 import { mkdtemp, readdir, copyFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runDbCommand } from "../../db/cli.ts";
 import { TenantMoveError } from "../../db/moves/moveErrors.ts";
-import {
-  abortMove,
-  moveTenant,
-  type MoveOptions,
-  type MoveProgress,
-} from "../../db/moves/moveTenant.ts";
+import { abortMove, type MoveProgress } from "../../db/moves/moveTenant.ts";
 import { findTenant } from "../../db/registry.ts";
-import { connectionSettingsFor } from "../../db/routing.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { createTenantRouter } from "../../db/tenantRouter.ts";
 import { useTestDatabase } from "../support/postgres.ts";
-import { bootstrapped, withAdmin, type Bootstrapped } from "./fixtures.ts";
+import { withAdmin } from "./fixtures.ts";
+import { useMoveTestDatabase } from "./moveFixture.ts";
 
 const db = useTestDatabase();
-let env: Bootstrapped;
-let driver: TenantDatabaseDriver;
-let migrations: TenantMigration[];
+const moves = useMoveTestDatabase(db);
+const { driverOptions, move, poolFor, router, routingOf } = moves;
 const quotas = { dbConnections: 10, statementTimeoutMs: 10_000 };
-const passwords = new Map<string, string>(); // role → password
-const pools = new Map<string, pg.Pool>();
-
-beforeAll(async () => {
-  env = await bootstrapped(db.current, 8);
-  migrations = [
-    ...(await loadMigrationDirectory(DEFAULT_MIGRATIONS_DIR)),
-    ...defineMigrations([
-      {
-        id: "0100_events",
-        sql: "CREATE TABLE events (tenant_id uuid NOT NULL DEFAULT tenancy.current_tenant_id(), id bigserial, body text NOT NULL, PRIMARY KEY (tenant_id, id));",
-      },
-    ]),
-  ];
-  await migrateAll({ url: db.current.url, migrations, rolePrefix: db.current.rolePrefix });
-  driver = createTenantDatabaseDriver(driverOptions());
-  passwords.set(env.roles.app, env.appPassword);
-});
-afterAll(async () => {
-  await Promise.all([...pools.values()].map((p) => p.end()));
-  await env.close();
-});
-
-function driverOptions() {
-  return {
-    adminUrl: db.current.url,
-    rolePrefix: db.current.rolePrefix,
-    databasePrefix: db.current.name,
-    migrations,
-  };
-}
-
-function move(slug: string, to: "pool" | "schema", extra: Partial<MoveOptions> = {}) {
-  const password = `pw-${slug}-0123456789abcdef`;
-  passwords.set(`${db.current.rolePrefix}_t_${slug}`, password);
-  return moveTenant({
-    ...driverOptions(),
-    slug,
-    to,
-    graceMs: 0,
-    batchSize: 100,
-    password,
-    ...extra,
-  });
-}
-
-function poolFor(routing: TenantRouting): pg.Pool {
-  const key = `${routing.role}/${routing.schema}`;
-  let pool = pools.get(key);
-  if (!pool) {
-    pool = new pg.Pool({
-      ...connectionSettingsFor(routing, { password: passwords.get(routing.role) ?? "" }),
-      max: 4,
-    });
-    // Purging a schema placement terminates its role's idle connections.
-    pool.on("error", () => undefined);
-    pools.set(key, pool);
-  }
-  return pool;
-}
-
-async function routingOf(slug: string): Promise<TenantRouting> {
-  const row = await withAdmin(db.current, (c) => findTenant(c, slug));
-  if (!row) throw new Error(`no tenant ${slug}`);
-  const url = new URL(db.current.url);
-  return {
-    slug,
-    tenantId: row.id,
-    mode: row.mode,
-    host: url.hostname,
-    port: Number(url.port),
-    database: row.databaseName,
-    schema: row.schemaName,
-    role: row.roleName,
-    searchPath: [row.schemaName],
-    quotas,
-    version: row.routingVersion,
-  };
-}
-
-const router = createTenantRouter({ resolve: routingOf, poolFor, fenceRetryDelayMs: 100 });
 
 async function seed(slug: string, projects: number, events: number): Promise<void> {
   await router.withTenant(slug, async (c) => {
@@ -204,7 +109,7 @@ function neighbourWriter(tenantId: string) {
     for (let i = 0; !stop; i += 1) {
       const started = performance.now();
       try {
-        await withTenant(env.appPool, tenantId, (c) =>
+        await withTenant(moves.env.appPool, tenantId, (c) =>
           c.query("INSERT INTO events (body) VALUES ($1)", [`n-${i}`]),
         );
         latencies.push(performance.now() - started);
@@ -246,8 +151,8 @@ async function expectModelAt(slug: string, model: Model, seededEvents: number) {
 
 describe("moving a tenant pool ↔ schema", () => {
   it("moves under concurrent writes: none lost or duplicated, neighbour never blocked, fence and old routing answer with the documented errors", async () => {
-    await driver.create({ slug: "mover", mode: "pool", quotas });
-    const neighbour = await driver.create({ slug: "neighbour", mode: "pool", quotas });
+    await moves.driver.create({ slug: "mover", mode: "pool", quotas });
+    const neighbour = await moves.driver.create({ slug: "neighbour", mode: "pool", quotas });
     await seed("mover", 600, 1500);
     await seed("neighbour", 50, 50);
 
@@ -274,7 +179,7 @@ describe("moving a tenant pool ↔ schema", () => {
           fenceChecks.read = await withTenant(poolFor(before), before.tenantId, async (c) =>
             Number((await c.query<{ n: string }>("SELECT count(*) AS n FROM projects")).rows[0]?.n),
           );
-          await withTenant(env.appPool, neighbour.routing.tenantId, (c) =>
+          await withTenant(moves.env.appPool, neighbour.routing.tenantId, (c) =>
             c.query("INSERT INTO events (body) VALUES ('neighbour-during-fence')"),
           );
         },
@@ -366,7 +271,7 @@ describe("moving a tenant pool ↔ schema", () => {
   }, 120_000);
 
   it("keeps the old placement read-only during the grace period: TN002 on writes and on stale routing", async () => {
-    const t = await driver.create({ slug: "graceful", mode: "pool", quotas });
+    const t = await moves.driver.create({ slug: "graceful", mode: "pool", quotas });
     await seed("graceful", 20, 20);
     const stale = await routingOf("graceful");
     const result = await move("graceful", "schema", { graceMs: 3_600_000 });
@@ -403,7 +308,7 @@ describe("moving a tenant pool ↔ schema", () => {
   }, 60_000);
 
   it("detects a tampered copy, aborts and leaves the tenant on its source", async () => {
-    const t = await driver.create({ slug: "tampered", mode: "pool", quotas });
+    const t = await moves.driver.create({ slug: "tampered", mode: "pool", quotas });
     await seed("tampered", 30, 30);
     const error = await move("tampered", "schema", {
       onProgress: async (p) => {
@@ -450,7 +355,7 @@ describe("moving a tenant pool ↔ schema", () => {
     "after the verification before the fence, %s is caught: the move rolls back",
     async (_, fault) => {
       const slug = `late${fault.replace("-", "")}`;
-      const t = await driver.create({ slug, mode: "pool", quotas });
+      const t = await moves.driver.create({ slug, mode: "pool", quotas });
       await seed(slug, 5, 40);
       const faults: string[] = [];
       const error = await move(slug, "schema", {
@@ -500,7 +405,7 @@ describe("moving a tenant pool ↔ schema", () => {
 
   it("a mover killed mid-copy leaves the tenant on its source; a re-run resumes and completes, an abort rolls back", async () => {
     for (const slug of ["killed", "aborted"]) {
-      await driver.create({ slug, mode: "pool", quotas });
+      await moves.driver.create({ slug, mode: "pool", quotas });
       await seed(slug, 10, 3000);
     }
     const kill = async (p: MoveProgress) => {
@@ -548,11 +453,11 @@ describe("moving a tenant pool ↔ schema", () => {
   }, 90_000);
 
   it("refuses bad moves before copying anything", async () => {
-    await driver.create({ slug: "stay", mode: "pool", quotas });
+    await moves.driver.create({ slug: "stay", mode: "pool", quotas });
     await expect(move("stay", "pool")).rejects.toThrow(/already in database mode pool/);
     await expect(move("stay", "pool")).rejects.toMatchObject({ reason: "same-placement" });
     await expect(move("ghost", "schema")).rejects.toMatchObject({ reason: "not-found" });
-    const bridge = await driver.create({ slug: "bridged", mode: "schema", quotas });
+    const bridge = await moves.driver.create({ slug: "bridged", mode: "schema", quotas });
     await db.current.pool.query(
       "CREATE TABLE tenant_bridged.notes (id int PRIMARY KEY, body text)",
     );
@@ -576,13 +481,13 @@ describe("moving a tenant pool ↔ schema", () => {
   });
 
   it("tenancy db move: usage errors exit 2, a move prints each step and exits 0", async () => {
-    await driver.create({ slug: "clitenant", mode: "pool", quotas });
+    await moves.driver.create({ slug: "clitenant", mode: "pool", quotas });
     await seed("clitenant", 5, 5);
     const dir = await mkdtemp(join(tmpdir(), "moves-cli-"));
     for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
       await copyFile(join(DEFAULT_MIGRATIONS_DIR, f), join(dir, f));
     }
-    await writeFile(join(dir, "0100_events.sql"), migrations.at(-1)?.sql ?? "");
+    await writeFile(join(dir, "0100_events.sql"), moves.migrations.at(-1)?.sql ?? "");
     const run = async (...args: string[]) => {
       const out: string[] = [];
       const err: string[] = [];

@@ -7,12 +7,8 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { TestControlPlane } from "../support/controlPlane.ts";
 import { describeWithEngine } from "../support/engine.ts";
-import {
-  queryRows,
-  startEngineControlPlane,
-  waitForOperation,
-} from "../support/engineControlPlane.ts";
-import { useTestDatabase } from "../support/postgres.ts";
+import { startEngineControlPlane, waitForOperation } from "../support/engineControlPlane.ts";
+import { queryRows, useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 

@@ -11,12 +11,8 @@ import { main } from "../../cli/main.ts";
 import type { DriftReport } from "../../control-plane/runner/driftReport.ts";
 import type { TestControlPlane } from "../support/controlPlane.ts";
 import { describeWithEngine } from "../support/engine.ts";
-import {
-  queryRows,
-  startEngineControlPlane,
-  waitForOperation,
-} from "../support/engineControlPlane.ts";
-import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import { startEngineControlPlane, waitForOperation } from "../support/engineControlPlane.ts";
+import { adminUrl, queryRows, useTestDatabase, withDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 /** The pro tier's statement timeout (tenants/tiers.yaml). */

@@ -11,13 +11,9 @@ import type { Catalog, TenantFile } from "../../catalog/index.ts";
 import { reconcile } from "../../control-plane/service/reconcile.ts";
 import { exampleTiers, type TestControlPlane } from "../support/controlPlane.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
-import {
-  queryRows,
-  startEngineControlPlane,
-  waitForOperation,
-} from "../support/engineControlPlane.ts";
+import { startEngineControlPlane, waitForOperation } from "../support/engineControlPlane.ts";
 import { startWriter, tenantDatabase, type TenantDatabase } from "../support/moveWriter.ts";
-import { useTestDatabase } from "../support/postgres.ts";
+import { queryRows, useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 

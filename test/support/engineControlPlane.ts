@@ -5,7 +5,7 @@
  * so all of it is dropped with the file's database. With it come the helpers such tests share:
  * waiting for an operation to end and one-shot queries on the test server.
  */
-import pg from "pg";
+import type pg from "pg";
 import type { ControlPlaneOptions } from "../../control-plane/controlPlane.ts";
 import type { EngineSettings } from "../../control-plane/runner/engine.ts";
 import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
@@ -15,7 +15,7 @@ import {
 } from "../../control-plane/runner/tenantStacks.ts";
 import { startTestControlPlane, type TestControlPlane } from "./controlPlane.ts";
 import { testEngine } from "./engine.ts";
-import { adminUrl, withDatabase, type TestDatabase } from "./postgres.ts";
+import { adminUrl, queryRows, withDatabase, type TestDatabase } from "./postgres.ts";
 
 type FileDatabase = Pick<TestDatabase, "name" | "rolePrefix">;
 
@@ -80,21 +80,6 @@ export async function waitForOperation<T extends OperationState>(
     if (until(op)) return op;
     if (Date.now() > deadline) throw new Error(`operation ${id} still ${op.state}`);
     await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-/** One query on a connection of its own to `url`; its rows. */
-export async function queryRows<T extends pg.QueryResultRow>(
-  url: string,
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
   }
 }
 

@@ -4,11 +4,11 @@
  * (a superuser connection that `SET ROLE`s to it, so no tenant password is needed: RLS and
  * grants apply as to that role). Records every acknowledged write and every error.
  */
-import pg from "pg";
 import type { TenantRouting } from "../../db/drivers/types.ts";
 import { quoteIdent } from "../../db/identifiers.ts";
-import { findTenant } from "../../db/registry.ts";
 import { createTenantRouter, type TenantRouter } from "../../db/tenantRouter.ts";
+import { withDatabase } from "./postgres.ts";
+import { placementPools, registeredRouting } from "./tenantRouting.ts";
 
 export interface TenantDatabase {
   readonly router: TenantRouter;
@@ -17,55 +17,25 @@ export interface TenantDatabase {
 }
 
 export function tenantDatabase(sharedUrl: string): TenantDatabase {
-  const pools = new Map<string, pg.Pool>();
-  const url = new URL(sharedUrl);
-  const routing = async (slug: string): Promise<TenantRouting> => {
-    const client = new pg.Client({ connectionString: sharedUrl });
-    await client.connect();
-    try {
-      const row = await findTenant(client, slug);
-      if (!row) throw new Error(`tenant ${slug} is not registered`);
-      return {
-        slug,
-        tenantId: row.id,
-        mode: row.mode,
-        host: url.hostname,
-        port: Number(url.port),
-        database: row.databaseName,
-        schema: row.schemaName,
-        role: row.roleName,
-        searchPath: [row.schemaName],
-        quotas: { dbConnections: row.dbConnections, statementTimeoutMs: row.statementTimeoutMs },
-        version: row.routingVersion,
-      };
-    } finally {
-      await client.end();
-    }
-  };
-  const poolFor = (r: TenantRouting): pg.Pool => {
-    const key = `${r.database}/${r.role}/${r.schema}`;
-    let pool = pools.get(key);
-    if (!pool) {
-      const target = new URL(sharedUrl);
-      target.pathname = `/${r.database}`;
-      pool = new pg.Pool({ connectionString: target.href, max: 2 });
-      pool.on("error", () => undefined); // a purge terminates the old placement's connections
+  const routing = (slug: string) => registeredRouting(sharedUrl, slug);
+  const pools = placementPools(
+    (r) => ({ connectionString: withDatabase(sharedUrl, r.database), max: 2 }),
+    (pool, r) =>
       pool.on("connect", (client) => {
         client.on("error", () => undefined);
         void client
           .query(`SET ROLE ${quoteIdent(r.role)}; SET search_path TO ${quoteIdent(r.schema)}`)
           .catch(() => undefined);
-      });
-      pools.set(key, pool);
-    }
-    return pool;
-  };
+      }),
+  );
   return {
-    router: createTenantRouter({ resolve: routing, poolFor, fenceRetryDelayMs: 100 }),
+    router: createTenantRouter({
+      resolve: routing,
+      poolFor: pools.poolFor,
+      fenceRetryDelayMs: 100,
+    }),
     routing,
-    async close() {
-      await Promise.all([...pools.values()].map((p) => p.end()));
-    },
+    close: pools.close,
   };
 }
 

@@ -84,6 +84,21 @@ function quote(identifier: string): string {
   return `"${identifier.replaceAll('"', '""')}"`;
 }
 
+/** One query on a connection of its own to `url`; its rows. */
+export async function queryRows<T extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 /** Registers hooks giving the calling test file its own database. */
 export function useTestDatabase(): { readonly current: TestDatabase } {
   const holder: { current: TestDatabase } = {
