@@ -30,13 +30,9 @@
 # Stamp files in <cache> skip finished steps. A cold build takes ~25 min on 2 cores.
 set -euo pipefail
 
-log() { printf '[ensure-kube] %s\n' "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 1
-}
-
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib/log.sh
+source "$SCRIPT_DIR/../lib/log.sh" ensure-kube
 # shellcheck source=scripts/lib/gomod.sh
 source "$SCRIPT_DIR/../lib/gomod.sh"
 KUBE_VERSION=${KUBE_VERSION:-1.37.2}

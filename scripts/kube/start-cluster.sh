@@ -23,13 +23,9 @@
 # Stop with scripts/kube/stop-cluster.sh [STATE_DIR].
 set -euo pipefail
 
-log() { printf '[kube] %s\n' "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 1
-}
-
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib/log.sh
+source "$SCRIPT_DIR/../lib/log.sh" kube
 REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
 STATE=${1:-${TENANCY_KUBE_STATE:-$REPO/.tenancy/kube}}
 # A restart from an existing state dir keeps its ports (and so its kubeconfig).

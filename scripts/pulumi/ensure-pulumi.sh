@@ -59,13 +59,9 @@
 #   takes about 10-12 minutes on 2 cores (most of it compiling the CLI).
 set -euo pipefail
 
-log() { printf '[ensure-pulumi] %s\n' "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 1
-}
-
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib/log.sh
+source "$SCRIPT_DIR/../lib/log.sh" ensure-pulumi
 # shellcheck source=scripts/lib/gomod.sh
 source "$SCRIPT_DIR/../lib/gomod.sh"
 VERSION=${PULUMI_ENGINE_VERSION:-3.274.1}
