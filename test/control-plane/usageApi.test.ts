@@ -11,9 +11,9 @@ import { runUsageCycle, type UsageCycleOptions } from "../../control-plane/usage
 import type { TierFit, UsageSeries, UsageTop } from "../../contract/usage.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { createUsageRecorder } from "../../db/usage/usageRecorder.ts";
-import { loginUrl } from "../db/fixtures.ts";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
 import { useTestDatabase } from "../support/postgres.ts";
+import { appRolePool, signUpFree, usageCycleOptions } from "./usageFixture.ts";
 
 const db = useTestDatabase();
 let plane: TestControlPlane;
@@ -26,31 +26,9 @@ const base = new Date(Math.floor((Date.now() - 3600_000) / FIVE_MINUTES) * FIVE_
 
 beforeAll(async () => {
   plane = await startTestControlPlane(db.current.name, { usage: false, usageTopN: 1 });
-  for (const slug of ["kite", "lark"]) {
-    const response = await plane.request("/v1/tenants", {
-      method: "POST",
-      json: { slug, name: slug, tier: "free" },
-    });
-    const body = (await response.json()) as {
-      tenant: { routing: { database: { tenantId: string } } };
-    };
-    ids[slug] = body.tenant.routing.database.tenantId;
-  }
-  await plane.pool.query(`ALTER ROLE ${db.current.name}_app PASSWORD 'app-password-0123456789'`);
-  appPool = new pg.Pool({
-    connectionString: loginUrl(
-      plane.sharedUrl,
-      `${db.current.name}_app`,
-      "app-password-0123456789",
-    ),
-    max: 6,
-  });
-  cycle = {
-    controlDatabaseUrl: plane.controlUrl,
-    sharedDatabaseUrl: plane.sharedUrl,
-    rolePrefix: db.current.name,
-    storageEverySeconds: 0,
-  };
+  Object.assign(ids, await signUpFree(plane, ["kite", "lark"]));
+  appPool = await appRolePool(plane, db.current.name, 6);
+  cycle = usageCycleOptions(plane, db.current.name);
   const usage = createUsageRecorder({ pool: appPool, flushEveryMs: 0 });
   for (let i = 0; i < 12; i++) {
     await withTenant(appPool, ids.kite!, (c) => c.query("SELECT 1"), { usage });

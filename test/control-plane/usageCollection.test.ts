@@ -5,7 +5,6 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantDatabaseDriver } from "../../db/drivers/index.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { createUsageRecorder, type UsageRecorder } from "../../db/usage/usageRecorder.ts";
 import { runUsageCycle, type UsageCycleOptions } from "../../control-plane/usage/usageCycle.ts";
@@ -14,6 +13,7 @@ import { startUsageJob, USAGE_QUEUE } from "../../control-plane/usage/usageJob.t
 import type { UsageCycleReport } from "../../control-plane/usage/usageCycle.ts";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
 import { useTestDatabase } from "../support/postgres.ts";
+import { appRolePool, driverTenant, signUpFree, usageCycleOptions } from "./usageFixture.ts";
 import { loginUrl } from "../db/fixtures.ts";
 
 const db = useTestDatabase();
@@ -27,55 +27,25 @@ let cycle: UsageCycleOptions;
 
 beforeAll(async () => {
   plane = await startTestControlPlane(db.current.name, { usage: false });
-  for (const slug of ["kite", "lark"]) {
-    const response = await plane.request("/v1/tenants", {
-      method: "POST",
-      json: { slug, name: slug, tier: "free" },
-    });
-    const body = (await response.json()) as {
-      tenant: { routing: { database: { tenantId: string } } };
-    };
-    ids[slug] = body.tenant.routing.database.tenantId;
-  }
+  Object.assign(ids, await signUpFree(plane, ["kite", "lark"]));
   // A schema tenant made by the driver, registered in the control plane as a pro tenant.
-  const driver = createTenantDatabaseDriver({
-    adminUrl: plane.sharedUrl,
-    rolePrefix: db.current.name,
-    databasePrefix: `${db.current.name}_db`,
-  });
   const sedgePassword = "sedge-password-0123456789";
-  const { routing } = await driver.create({
+  const routing = await driverTenant(plane, db.current.name, {
     slug: "sedge",
+    name: "Sedge",
+    tier: "pro",
     mode: "schema",
-    quotas: { dbConnections: 5, statementTimeoutMs: 10_000 },
     password: sedgePassword,
   });
   ids.sedge = routing.tenantId;
-  await plane.pool.query(
-    `INSERT INTO control_plane.tenants (slug, name, tier, source, spec, resolved, state)
-     VALUES ('sedge', 'Sedge', 'pro', 'api', '{}', '{}', 'active')`,
-  );
-  await plane.pool.query(`ALTER ROLE ${db.current.name}_app PASSWORD 'app-password-0123456789'`);
-  appPool = new pg.Pool({
-    connectionString: loginUrl(
-      plane.sharedUrl,
-      `${db.current.name}_app`,
-      "app-password-0123456789",
-    ),
-    max: 4,
-  });
+  appPool = await appRolePool(plane, db.current.name, 4);
   sedgePool = new pg.Pool({
     connectionString: loginUrl(plane.sharedUrl, routing.role, sedgePassword),
     max: 2,
   });
   usage = createUsageRecorder({ pool: appPool, flushEveryMs: 0 });
   sedgeUsage = createUsageRecorder({ pool: sedgePool, flushEveryMs: 0 });
-  cycle = {
-    controlDatabaseUrl: plane.controlUrl,
-    sharedDatabaseUrl: plane.sharedUrl,
-    rolePrefix: db.current.name,
-    storageEverySeconds: 0,
-  };
+  cycle = usageCycleOptions(plane, db.current.name);
 });
 
 afterAll(async () => {

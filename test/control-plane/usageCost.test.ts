@@ -14,12 +14,12 @@ import { tenantToken } from "../../control-plane/http/auth.ts";
 import { runUsageCycle } from "../../control-plane/usage/usageCycle.ts";
 import type { CostReport } from "../../contract/pricing.ts";
 import type { UsageSeries } from "../../contract/usage.ts";
-import { createTenantDatabaseDriver } from "../../db/drivers/index.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { createUsageRecorder } from "../../db/usage/usageRecorder.ts";
 import { loginUrl } from "../db/fixtures.ts";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
 import { useTestDatabase } from "../support/postgres.ts";
+import { appRolePool, driverTenant, signUpFree, usageCycleOptions } from "./usageFixture.ts";
 
 const db = useTestDatabase();
 let plane: TestControlPlane;
@@ -75,42 +75,16 @@ beforeAll(async () => {
   pricingFile = join(dir, "pricing.yaml");
   await writeFile(pricingFile, PRICING);
   plane = await startTestControlPlane(db.current.name, { usage: false, pricingFile });
-  const ids: Record<string, string> = {};
-  for (const slug of ["kite", "lark"]) {
-    const response = await plane.request("/v1/tenants", {
-      method: "POST",
-      json: { slug, name: slug, tier: "free" },
-    });
-    const body = (await response.json()) as {
-      tenant: { routing: { database: { tenantId: string } } };
-    };
-    ids[slug] = body.tenant.routing.database.tenantId;
-  }
-  const driver = createTenantDatabaseDriver({
-    adminUrl: plane.sharedUrl,
-    rolePrefix: db.current.name,
-    databasePrefix: `${db.current.name}_db`,
-  });
-  const { routing } = await driver.create({
+  const ids = await signUpFree(plane, ["kite", "lark"]);
+  // Registered without resolved layers: its modes come from its tier (pro).
+  const routing = await driverTenant(plane, db.current.name, {
     slug: "sedge",
+    name: "Sedge",
+    tier: "pro",
     mode: "schema",
-    quotas: { dbConnections: 5, statementTimeoutMs: 10_000 },
     password: "sedge-password-0123456789",
   });
-  // Registered without resolved layers: its modes come from its tier (pro).
-  await plane.pool.query(
-    `INSERT INTO control_plane.tenants (slug, name, tier, source, spec, resolved, state)
-     VALUES ('sedge', 'Sedge', 'pro', 'api', '{}', '{}', 'active')`,
-  );
-  await plane.pool.query(`ALTER ROLE ${db.current.name}_app PASSWORD 'app-password-0123456789'`);
-  const appPool = new pg.Pool({
-    connectionString: loginUrl(
-      plane.sharedUrl,
-      `${db.current.name}_app`,
-      "app-password-0123456789",
-    ),
-    max: 2,
-  });
+  const appPool = await appRolePool(plane, db.current.name, 2);
   const sedgePool = new pg.Pool({
     connectionString: loginUrl(plane.sharedUrl, routing.role, "sedge-password-0123456789"),
     max: 2,
@@ -130,12 +104,7 @@ beforeAll(async () => {
   usage.countApiCall(ids.lark!, 10);
   await usage.flush();
   await sedgeUsage.flush();
-  await runUsageCycle({
-    controlDatabaseUrl: plane.controlUrl,
-    sharedDatabaseUrl: plane.sharedUrl,
-    rolePrefix: db.current.name,
-    storageEverySeconds: 0,
-  });
+  await runUsageCycle(usageCycleOptions(plane, db.current.name));
 });
 
 afterAll(async () => {

@@ -7,7 +7,6 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantDatabaseDriver } from "../../db/drivers/index.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { withDatabaseName } from "../../db/transaction.ts";
 import { createUsageRecorder, type UsageRecorder } from "../../db/usage/usageRecorder.ts";
@@ -16,6 +15,7 @@ import { readSeries } from "../../control-plane/usage/usageQueries.ts";
 import { loginUrl } from "../db/fixtures.ts";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
 import { useTestDatabase } from "../support/postgres.ts";
+import { driverTenant, usageCycleOptions } from "./usageFixture.ts";
 
 const db = useTestDatabase();
 let plane: TestControlPlane;
@@ -28,35 +28,22 @@ const OTHER_TENANT = "00000000-0000-4000-8000-000000000001";
 
 beforeAll(async () => {
   plane = await startTestControlPlane(db.current.name, { usage: false });
-  const driver = createTenantDatabaseDriver({
-    adminUrl: plane.sharedUrl,
-    rolePrefix: db.current.name,
-    databasePrefix: `${db.current.name}_db`,
-  });
   const password = "tern-password-0123456789";
-  const { routing } = await driver.create({
+  const routing = await driverTenant(plane, db.current.name, {
     slug: "tern",
+    name: "Tern",
+    tier: "enterprise",
     mode: "dedicated",
-    quotas: { dbConnections: 5, statementTimeoutMs: 10_000 },
     password,
   });
   tenantId = routing.tenantId;
   database = routing.database;
-  await plane.pool.query(
-    `INSERT INTO control_plane.tenants (slug, name, tier, source, spec, resolved, state)
-     VALUES ('tern', 'Tern', 'enterprise', 'api', '{}', '{}', 'active')`,
-  );
   pool = new pg.Pool({
     connectionString: withDatabaseName(loginUrl(plane.sharedUrl, routing.role, password), database),
     max: 3,
   });
   usage = createUsageRecorder({ pool, flushEveryMs: 0 });
-  cycle = {
-    controlDatabaseUrl: plane.controlUrl,
-    sharedDatabaseUrl: plane.sharedUrl,
-    rolePrefix: db.current.name,
-    storageEverySeconds: 0,
-  };
+  cycle = usageCycleOptions(plane, db.current.name);
 });
 
 afterAll(async () => {
