@@ -1,8 +1,8 @@
 /**
  * Where the cost of usage recording goes (bench/rls.ts measures the whole of it):
  *
- * 1. CPU in the application: `withTenant` (two statements) without a recorder, with one that
- *    only counts, and with the default one (counts and sets application_name), against a
+ * 1. CPU in the application: `withTenant` (two statements) without a recorder, with the
+ *    default one (counts), and with one that also sets application_name (opt-in), against a
  *    fake pool whose queries resolve at once: no database, no network, best of 6 rounds.
  * 2. The server's side of naming the connection: the same transaction (BEGIN, the context,
  *    a 20-row read, COMMIT + clear) plain, with a custom setting added to the same statement
@@ -10,7 +10,7 @@
  *    (the library's way), set for the session instead, and with a transaction-level advisory
  *    lock as the marker; interleaved on one connection, medians.
  *
- *   node --import tsx bench/recordingCost.ts [--iterations 4000]
+ *   node --import tsx bench/recordingCost.ts [--iterations 4000] [--cpu-only]
  *
  * Uses DATABASE_URL when set (a superuser URL), else starts an embedded PostgreSQL.
  */
@@ -20,7 +20,12 @@ import { withTenant } from "../db/tenantContext.ts";
 import { createUsageRecorder } from "../db/usage/usageRecorder.ts";
 import { benchServer } from "./support.ts";
 
-const { values } = parseArgs({ options: { iterations: { type: "string", default: "4000" } } });
+const { values } = parseArgs({
+  options: {
+    iterations: { type: "string", default: "4000" },
+    "cpu-only": { type: "boolean", default: false },
+  },
+});
 const ITERATIONS = Number(values.iterations);
 const TENANTS = Array.from(
   { length: 200 },
@@ -37,16 +42,18 @@ async function cpu(): Promise<void> {
           : { command: "SELECT", rows, rowCount: rows.length },
       ),
     release: () => undefined,
+    on: () => undefined,
+    off: () => undefined,
   } as unknown as pg.PoolClient;
   const pool = { connect: () => Promise.resolve(client) };
   const flushPool = { query: () => Promise.resolve({}) } as unknown as pg.Pool;
   const variants = {
     "no recorder": {},
-    "counters only": {
-      usage: createUsageRecorder({ pool: flushPool, flushEveryMs: 0, attributeConnections: false }),
+    "counters (default)": {
+      usage: createUsageRecorder({ pool: flushPool, flushEveryMs: 0 }),
     },
     "counters + application_name": {
-      usage: createUsageRecorder({ pool: flushPool, flushEveryMs: 0 }),
+      usage: createUsageRecorder({ pool: flushPool, flushEveryMs: 0, attributeConnections: true }),
     },
   };
   const runs = 100_000;
@@ -131,4 +138,4 @@ function median(values: readonly number[]): number {
 }
 
 await cpu();
-await server();
+if (!values["cpu-only"]) await server();

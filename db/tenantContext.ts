@@ -36,10 +36,11 @@ export interface WithTenantOptions {
    */
   readonly statementTimeoutMs?: number;
   /**
-   * Records what `fn` runs for this tenant (statements, their time, rows) and, unless the
-   * recorder was created with `attributeConnections: false`, sets the connection's
-   * `application_name` to `tenancy:<tenantId>` for the transaction, so the control plane can
-   * attribute the connection. See db/usage/usageRecorder.ts.
+   * Records what `fn` runs for this tenant (statements, their time, rows, open transactions)
+   * and, when the recorder was created with `attributeConnections: true`, sets the
+   * connection's `application_name` to `tenancy:<tenantId>` for the transaction (in the same
+   * statement as the context), so the control plane can attribute the connection. See
+   * db/usage/usageRecorder.ts.
    */
   readonly usage?: UsageRecorder;
   /**

@@ -11,8 +11,14 @@
  * (measured in this process, from sending to the result: it includes the network round
  * trip), the rows they returned (`rowsRead`: rows returned, not rows scanned) and the rows
  * INSERT/UPDATE/DELETE/MERGE/COPY reported (`rowsWritten`), and the largest number of the
- * tenant's transactions open at once in this process. The counters are flushed (one INSERT of
- * one row per active tenant) into `tenancy.usage_flush`, where the control plane collects them.
+ * tenant's transactions open at once in this process (the connections it held: its peak). The
+ * counters are flushed (one INSERT of one row per active tenant) into `tenancy.usage_flush`,
+ * where the control plane collects them. Nothing is sent to the database per transaction.
+ *
+ * `attributeConnections: true` also names each tenant transaction's connection
+ * (`application_name`), so the sampler's `pg_stat_activity` sample counts a pooled tenant's
+ * connections now. It is off by default: it makes the context statement larger, which cost
+ * 4–6 % of a short transaction in bench/rls.ts, above the 3 % budget of recording (README).
  */
 import type pg from "pg";
 import { UUID_PATTERN } from "../identifiers.ts";
@@ -41,7 +47,7 @@ export interface UsageRecorder {
   pending(): ReadonlyMap<string, Readonly<TenantCounters>>;
   /** Stops the timer and flushes one last time. */
   stop(): Promise<void>;
-  /** Whether withTenant sets `application_name` for the control plane's connection count. */
+  /** Whether withTenant sets `application_name` for the control plane's connection count (opt-in). */
   readonly attributeConnections: boolean;
   /** @internal used by withTenant */
   readonly tenantCounters: (tenantId: string) => TenantCounters;
@@ -54,9 +60,11 @@ export interface UsageRecorderOptions {
   readonly flushEveryMs?: number;
   /**
    * Set `application_name` = `tenancy:<tenantId>` for each tenant transaction (transaction-local,
-   * so it is right under PgBouncer too), which lets the control plane count a pooled tenant's
-   * connections. It costs a GUC change and two ParameterStatus messages per transaction (see
-   * README, Benchmarks). @default true
+   * so it is right under PgBouncer too), which lets the control plane's sampler count a pooled
+   * tenant's connections at its sample (`connectionsNow`). Opt-in: it adds a second
+   * `set_config` to the context statement, measured at 4–6 % of a short transaction (README,
+   * Per-tenant usage). Without it a pooled tenant's peak still comes from this recorder's
+   * count of its open transactions. @default false
    */
   readonly attributeConnections?: boolean;
   /** Told about a failed automatic flush (the counters are kept for the next). @default ignore */
@@ -162,7 +170,7 @@ export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorde
       tenantCounters(tenantId).apiCalls += calls;
     },
     flush,
-    attributeConnections: options.attributeConnections ?? true,
+    attributeConnections: options.attributeConnections ?? false,
     pending() {
       return new Map([...counters].map(([id, c]) => [id, { ...c }]));
     },
@@ -196,26 +204,20 @@ function wrapQuery(client: pg.PoolClient): void {
   const original = client.query as (...args: unknown[]) => unknown;
   const wrapped = (...args: unknown[]): unknown => {
     const countersOf = recording.get(client);
-    if (!countersOf) return original.apply(client, args);
-    const started = process.hrtime.bigint();
+    if (countersOf === undefined) return original.apply(client, args);
+    // performance.now(): a double, no BigInt to allocate per statement.
+    const started = performance.now();
     const outcome = original.apply(client, args);
     if (outcome instanceof Promise) {
       return outcome.then(
         (result: unknown) => {
-          const counters = countersOf();
-          counters.statementMicros += Number(process.hrtime.bigint() - started) / 1000;
-          for (const one of Array.isArray(result) ? result : [result]) {
-            const { command, rowCount, rows } = (one ?? {}) as pg.QueryResult;
-            counters.statements += 1;
-            if (WRITE_COMMANDS.has(command)) counters.rowsWritten += rowCount ?? 0;
-            else counters.rowsRead += Array.isArray(rows) ? rows.length : (rowCount ?? 0);
-          }
+          countResult(countersOf(), result, started);
           return result;
         },
         (error: unknown) => {
           const counters = countersOf();
           counters.statements += 1;
-          counters.statementMicros += Number(process.hrtime.bigint() - started) / 1000;
+          counters.statementMicros += (performance.now() - started) * 1000;
           throw error;
         },
       );
@@ -225,4 +227,22 @@ function wrapQuery(client: pg.PoolClient): void {
     return outcome;
   };
   client.query = wrapped as typeof client.query;
+}
+
+/** Adds one statement's result (or a multi-statement text's results) to `counters`. */
+function countResult(counters: TenantCounters, result: unknown, started: number): void {
+  counters.statementMicros += (performance.now() - started) * 1000;
+  if (Array.isArray(result)) {
+    for (const one of result as unknown[]) countOne(counters, one);
+  } else {
+    countOne(counters, result);
+  }
+}
+
+function countOne(counters: TenantCounters, result: unknown): void {
+  counters.statements += 1;
+  if (result === null || typeof result !== "object") return;
+  const { command, rowCount, rows } = result as pg.QueryResult;
+  if (WRITE_COMMANDS.has(command)) counters.rowsWritten += rowCount ?? 0;
+  else counters.rowsRead += Array.isArray(rows) ? rows.length : (rowCount ?? 0);
 }

@@ -29,7 +29,8 @@ beforeAll(async () => {
   Object.assign(ids, await signUpFree(plane, ["kite", "lark"]));
   appPool = await appRolePool(plane, db.current.name, 6);
   cycle = usageCycleOptions(plane, db.current.name);
-  const usage = createUsageRecorder({ pool: appPool, flushEveryMs: 0 });
+  // Opted in to connection attribution: the sampler counts kite's held connections below.
+  const usage = createUsageRecorder({ pool: appPool, flushEveryMs: 0, attributeConnections: true });
   for (let i = 0; i < 12; i++) {
     await withTenant(appPool, ids.kite!, (c) => c.query("SELECT 1"), { usage });
   }

@@ -24,14 +24,15 @@ afterAll(async () => {
 });
 
 describe("usage recording in withTenant", () => {
-  it("names the connection after the tenant for the transaction only, unless told not to", async () => {
+  it("names the connection after the tenant for the transaction only, when asked to (opt-in)", async () => {
     const tenant = uuid();
-    const usage = createUsageRecorder({ pool: setup.appPool, flushEveryMs: 0 });
-    const quiet = createUsageRecorder({
+    const usage = createUsageRecorder({
       pool: setup.appPool,
       flushEveryMs: 0,
-      attributeConnections: false,
+      attributeConnections: true,
     });
+    const quiet = createUsageRecorder({ pool: setup.appPool, flushEveryMs: 0 });
+    expect(quiet.attributeConnections).toBe(false);
     const name = (client: pg.PoolClient) =>
       client
         .query<{ n: string }>("SELECT current_setting('application_name') AS n")
@@ -67,6 +68,42 @@ describe("usage recording in withTenant", () => {
       ),
     );
     expect(rows[0]).toEqual({ s: "3", r: "4", w: "6", t: "1" });
+  });
+
+  it("counts the connections a tenant holds at once (its peak) without naming them, and flushes it", async () => {
+    const tenant = uuid();
+    const usage = createUsageRecorder({ pool: setup.appPool, flushEveryMs: 0 });
+    const releases: (() => void)[] = [];
+    const names: string[] = [];
+    const held = Array.from({ length: 3 }, () =>
+      withTenant(
+        setup.appPool,
+        tenant,
+        async (client) => {
+          const { rows } = await client.query<{ n: string }>(
+            "SELECT current_setting('application_name') AS n",
+          );
+          names.push(rows[0]!.n);
+          await new Promise<void>((done) => releases.push(done));
+        },
+        { usage },
+      ),
+    );
+    while (releases.length < 3) await new Promise((done) => setTimeout(done, 10));
+    expect(usage.pending().get(tenant)).toMatchObject({ open: 3, peakConcurrency: 3 });
+    for (const release of releases) release();
+    await Promise.all(held);
+    expect(names.filter((n) => n.startsWith("tenancy:"))).toEqual([]);
+    expect(usage.pending().get(tenant)).toMatchObject({ open: 0, peakConcurrency: 3 });
+    await usage.flush();
+    const { rows } = await withAdmin(db.current, (c) =>
+      c.query<{ peak: number; t: string; s: string }>(
+        `SELECT max(peak_concurrency) AS peak, sum(transactions)::text AS t, sum(statements)::text AS s
+           FROM tenancy.usage_flush WHERE tenant_id = $1`,
+        [tenant],
+      ),
+    );
+    expect(rows[0]).toEqual({ peak: 3, t: "3", s: "3" });
   });
 
   it("refuses a tenant id that is not a uuid before connecting", async () => {
