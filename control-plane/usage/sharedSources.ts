@@ -89,32 +89,30 @@ export async function deleteClaims(
 
 /**
  * Client connections now, per tenant: a connection inside a tenant's transaction run by the
- * library (`application_name` = `tenancy:<id>`), else one logged in as a tenant's own role,
- * else one to a tenant's dedicated database. The sampler's own connections are left out.
+ * library with connection attribution (`application_name` = `tenancy:<id>`), else one logged
+ * in as a schema tenant's own role. Dedicated tenants are counted on their own server
+ * (dedicatedSources.ts). The sampler's own connections are left out.
  */
 export async function connectionsByTenant(
   shared: pg.ClientBase,
   tenants: readonly RegisteredTenant[],
 ): Promise<Map<string, number>> {
-  const { rows } = await shared.query<{ db: string; role: string; app: string; n: number }>(
-    `SELECT coalesce(datname, '') AS db, coalesce(usename, '') AS role,
-            coalesce(application_name, '') AS app, count(*)::int AS n
+  const { rows } = await shared.query<{ role: string; app: string; n: number }>(
+    `SELECT coalesce(usename, '') AS role, coalesce(application_name, '') AS app,
+            count(*)::int AS n
        FROM pg_catalog.pg_stat_activity
       WHERE backend_type = 'client backend' AND application_name <> $1
-      GROUP BY 1, 2, 3`,
+      GROUP BY 1, 2`,
     [SAMPLER_APPLICATION_NAME],
   );
   const byId = new Map(tenants.map((t) => [t.id, t.slug]));
-  const byRole = new Map(tenants.filter((t) => t.mode !== "pool").map((t) => [t.role, t.slug]));
-  const byDatabase = new Map(
-    tenants.filter((t) => t.mode === "dedicated").map((t) => [t.database, t.slug]),
-  );
+  const byRole = new Map(tenants.filter((t) => t.mode === "schema").map((t) => [t.role, t.slug]));
   const counts = new Map<string, number>();
   for (const row of rows) {
     const id = row.app.startsWith(TENANT_APPLICATION_NAME_PREFIX)
       ? row.app.slice(TENANT_APPLICATION_NAME_PREFIX.length)
       : undefined;
-    const slug = (id ? byId.get(id) : undefined) ?? byRole.get(row.role) ?? byDatabase.get(row.db);
+    const slug = (id ? byId.get(id) : undefined) ?? byRole.get(row.role);
     if (slug) counts.set(slug, (counts.get(slug) ?? 0) + row.n);
   }
   return counts;
@@ -131,7 +129,7 @@ export interface TenantStorage {
  * Storage per tenant. Pooled: exact rows per protected table of the shared schema
  * (`count(*) GROUP BY tenant_id`), bytes apportioned from the table's total size by row
  * share. Schema: the schema's tables, indexes and TOAST (exact bytes; rows from the planner's
- * estimate). Dedicated: the database's size (rows unknown).
+ * estimate). Dedicated tenants are sized on their own server (dedicatedSources.ts).
  */
 export async function storageByTenant(
   shared: pg.ClientBase,
@@ -177,19 +175,6 @@ export async function storageByTenant(
     for (const t of schemas) {
       const row = bySchema.get(t.schema);
       add(t.slug, Number(row?.rows ?? 0), Number(row?.bytes ?? 0));
-    }
-  }
-  const dedicated = tenants.filter((t) => t.mode === "dedicated");
-  if (dedicated.length > 0) {
-    const { rows } = await shared.query<{ db: string; bytes: string }>(
-      `SELECT datname AS db, pg_catalog.pg_database_size(oid)::text AS bytes
-         FROM pg_catalog.pg_database WHERE datname = ANY ($1::text[])`,
-      [dedicated.map((t) => t.database)],
-    );
-    const byName = new Map(rows.map((r) => [r.db, Number(r.bytes)]));
-    for (const t of dedicated) {
-      const bytes = byName.get(t.database);
-      if (bytes !== undefined) add(t.slug, null, bytes);
     }
   }
   return new Map(

@@ -14,13 +14,16 @@
  * A source that cannot be read leaves a gap (`control_plane.usage_gaps`), never zeros.
  */
 import pg from "pg";
+import { databaseRoutingSchema } from "../../contract/index.ts";
 import { errorMessage } from "../../db/transaction.ts";
 import { BUCKET_SECONDS, bucketOf } from "./buckets.ts";
 import {
   dedicatedSource,
+  dedicatedTargets,
   ownCounters,
-  readDedicatedCounters,
+  readDedicatedDatabases,
   type DedicatedReadings,
+  type RoutedAddress,
 } from "./dedicatedSources.ts";
 import { claimFlushes, type ClaimedFlushes } from "./flushClaims.ts";
 import type { KubeQuotaReader } from "./kubeQuotas.ts";
@@ -52,6 +55,8 @@ export interface UsageCycleOptions {
   readonly rolePrefix?: string;
   /** Schema of the pooled tenants' tables. @default "app" */
   readonly sharedSchema?: string;
+  /** Dedicated databases read at the same time. @default 4 */
+  readonly dedicatedConcurrency?: number;
   /** Seconds between storage samples (0: every cycle). @default 3600 */
   readonly storageEverySeconds?: number;
   readonly kubeQuotas?: KubeQuotaReader;
@@ -113,10 +118,15 @@ async function collect(
   now: Date,
   bucket: Date,
 ): Promise<Omit<UsageCycleReport, "seconds">> {
-  const { rows: tenants } = await control.query<{ slug: string; tier: string }>(
-    "SELECT slug, tier FROM control_plane.tenants WHERE state <> 'deleted'",
+  const { rows: tenants } = await control.query<{ slug: string; tier: string; db: unknown }>(
+    "SELECT slug, tier, routing->'database' AS db FROM control_plane.tenants WHERE state <> 'deleted'",
   );
   const tierOf = new Map(tenants.map((t) => [t.slug, t.tier]));
+  const routings = new Map<string, RoutedAddress>();
+  for (const t of tenants) {
+    const parsed = databaseRoutingSchema.safeParse(t.db);
+    if (parsed.success) routings.set(t.slug, parsed.data);
+  }
   const gaps: { source: string; reason: string }[] = [];
   const storageDue = await isStorageDue(control, now, options.storageEverySeconds ?? 3600);
 
@@ -130,9 +140,26 @@ async function collect(
   }
   let dedicated: DedicatedReadings | undefined;
   if (reading) {
-    dedicated = await readDedicatedCounters(options.sharedDatabaseUrl, control, reading.registry);
-    gaps.push(...dedicated.gaps);
+    dedicated = await readDedicatedDatabases(
+      dedicatedTargets(options.sharedDatabaseUrl, reading.registry, routings),
+      control,
+      {
+        storage: reading.storage !== undefined,
+        ...(options.dedicatedConcurrency === undefined
+          ? {}
+          : { concurrency: options.dedicatedConcurrency }),
+      },
+    );
+    for (const { source, reason } of dedicated.gaps) gaps.push({ source, reason });
+    // Their own server's answers (the shared server does not count dedicated tenants).
+    for (const r of dedicated.readings) {
+      reading.connections.set(r.tenant.slug, r.connections);
+      if (r.storageBytes !== undefined) {
+        reading.storage?.set(r.tenant.slug, { rows: null, bytes: r.storageBytes });
+      }
+    }
   }
+  const unread = new Set(dedicated?.gaps.map((g) => g.slug));
 
   let quotas: Map<string, Record<string, string>> | undefined;
   if (options.kubeQuotas) {
@@ -197,7 +224,8 @@ async function collect(
       return {
         slug: t.slug,
         tier: t.tier,
-        connectionsNow: reading ? (reading.connections.get(t.slug) ?? 0) : null,
+        connectionsNow:
+          reading && !unread.has(t.slug) ? (reading.connections.get(t.slug) ?? 0) : null,
         storageRows: storage ? storage.rows : null,
         storageBytes: storage ? storage.bytes : null,
         quotaUsed: quotas?.get(t.slug) ?? null,

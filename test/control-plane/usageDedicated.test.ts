@@ -12,7 +12,9 @@ import { withDatabaseName } from "../../db/transaction.ts";
 import { createUsageRecorder, type UsageRecorder } from "../../db/usage/usageRecorder.ts";
 import { runUsageCycle, type UsageCycleOptions } from "../../control-plane/usage/usageCycle.ts";
 import { readSeries } from "../../control-plane/usage/usageQueries.ts";
+import { databaseRoutingFrom } from "../../contract/index.ts";
 import { loginUrl } from "../db/fixtures.ts";
+import { freePort } from "../support/ports.ts";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
 import { useTestDatabase } from "../support/postgres.ts";
 import { driverTenant, usageCycleOptions } from "./usageFixture.ts";
@@ -23,6 +25,7 @@ let pool: pg.Pool;
 let usage: UsageRecorder;
 let tenantId: string;
 let database: string;
+let routingRecord: ReturnType<typeof databaseRoutingFrom>;
 let cycle: UsageCycleOptions;
 const OTHER_TENANT = "00000000-0000-4000-8000-000000000001";
 
@@ -38,6 +41,7 @@ beforeAll(async () => {
   });
   tenantId = routing.tenantId;
   database = routing.database;
+  routingRecord = databaseRoutingFrom(routing);
   pool = new pg.Pool({
     connectionString: withDatabaseName(loginUrl(plane.sharedUrl, routing.role, password), database),
     max: 3,
@@ -159,6 +163,31 @@ describe("usage of a dedicated-database tenant", () => {
     }
     await runUsageCycle(cycle);
     await runUsageCycle(cycle);
+    expect((await totals()).statements).toBe(before.statements + 1);
+  });
+
+  it("reads the database at the address of the tenant's routing record, not the shared server's", async () => {
+    const before = await totals();
+    await withTenant(pool, tenantId, (c) => c.query("SELECT 1"), { usage });
+    await usage.flush();
+    const store = (record: unknown) =>
+      plane.pool.query("UPDATE control_plane.tenants SET routing = $1::jsonb WHERE slug = 'tern'", [
+        JSON.stringify({ database: record, notProvisioned: [] }),
+      ]);
+    // As on aws: the record names a server of its own (here a port nobody listens on).
+    const elsewhere = await freePort();
+    await store({ ...routingRecord, port: elsewhere });
+    try {
+      const report = await runUsageCycle(cycle);
+      expect(report.gaps.map((g) => g.source)).toEqual(["dedicated-database:tern"]);
+      expect(report.gaps[0]!.reason).toContain(`127.0.0.1:${elsewhere}/${database}`);
+      expect(report.gaps[0]!.reason).toMatch(/ECONNREFUSED/);
+      expect((await totals()).statements).toBe(before.statements);
+    } finally {
+      await store(routingRecord);
+    }
+    const report = await runUsageCycle(cycle);
+    expect(report.gaps).toEqual([]);
     expect((await totals()).statements).toBe(before.statements + 1);
   });
 });
