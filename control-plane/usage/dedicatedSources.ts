@@ -112,14 +112,15 @@ export async function readDedicatedDatabases(
 ): Promise<DedicatedReadings> {
   const readings: DedicatedReading[] = [];
   const gaps: { source: string; reason: string; slug: string }[] = [];
-  // Claims are looked up and the claim applied through `control`, one query at a time: the
-  // reads of different databases overlap, their control-database queries queue on the client.
+  // The reads of different databases overlap; their control-database queries (which claims
+  // were applied) take turns on the one control connection.
+  const controlInTurn = oneQueryAtATime(control);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < targets.length; i = next++) {
       const target = targets[i]!;
       try {
-        const reading = await readOne(target, control, options.storage);
+        const reading = await readOne(target, controlInTurn, options.storage);
         if (reading) readings.push(reading);
       } catch (error) {
         gaps.push({
@@ -137,9 +138,22 @@ export async function readDedicatedDatabases(
   return { readings, gaps };
 }
 
+/** `client`'s query, each call started after the previous one settled. */
+function oneQueryAtATime(client: pg.ClientBase): Pick<pg.ClientBase, "query"> {
+  let last: Promise<unknown> = Promise.resolve();
+  const query = (...args: Parameters<pg.ClientBase["query"]>) => {
+    const next = last.then(() =>
+      (client.query as (...a: typeof args) => Promise<unknown>)(...args),
+    );
+    last = next.catch(() => undefined);
+    return next;
+  };
+  return { query } as Pick<pg.ClientBase, "query">;
+}
+
 async function readOne(
   target: DedicatedTarget,
-  control: pg.ClientBase,
+  control: Pick<pg.ClientBase, "query">,
   storage: boolean,
 ): Promise<DedicatedReading | undefined> {
   const client = new pg.Client({

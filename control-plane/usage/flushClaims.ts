@@ -24,7 +24,7 @@ export interface ClaimedFlushes {
 
 export async function claimFlushes(
   db: pg.ClientBase,
-  control: pg.ClientBase,
+  control: Pick<pg.ClientBase, "query">,
   afterClaim?: () => Promise<void>,
 ): Promise<ClaimedFlushes> {
   const open = await openClaims(db);
