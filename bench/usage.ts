@@ -1,10 +1,14 @@
 /**
  * Usage collection at fleet size: one sampler cycle over N tenants (default 5,000: pooled,
- * plus `--schema-tenants` bridge schemas), every tenant with counters flushed by the tenant
- * context library since the last cycle and rows in the shared tables. Prints the cycle time
- * with a storage sample (hourly) and without (the other cycles), and the read queries.
+ * plus `--schema-tenants` bridge schemas and `--dedicated-tenants` silo databases), every
+ * tenant with counters flushed by the tenant context library since the last cycle and rows in
+ * its tables. A dedicated tenant has a database of its own (bootstrapped, its own role) on the
+ * same server, reached through the address of its stored routing record, with a counter row
+ * flushed by its role before every cycle. Prints the cycle time with a storage sample (hourly)
+ * and without (the other cycles), and the read queries.
  *
- *   node --import tsx bench/usage.ts [--tenants 5000] [--schema-tenants 200] [--rows-per-tenant 20] [--cycles 3]
+ *   node --import tsx bench/usage.ts [--tenants 5000] [--schema-tenants 200]
+ *        [--dedicated-tenants 50] [--rows-per-tenant 20] [--cycles 3]
  *
  * Uses DATABASE_URL when set (a superuser URL), else starts an embedded PostgreSQL.
  */
@@ -19,7 +23,8 @@ import { migrateControlPlane } from "../control-plane/store/migrations.ts";
 import { bootstrapDatabase } from "../db/bootstrap.ts";
 import { migrateSchemas } from "../db/migrations/migrateSchemas.ts";
 import { DEFAULT_MIGRATIONS_DIR, loadMigrationDirectory } from "../db/migrations/migrationSet.ts";
-import { withDatabaseName } from "../db/transaction.ts";
+import { quoteIdent } from "../db/identifiers.ts";
+import { withClient, withDatabaseName } from "../db/transaction.ts";
 import { withTenant } from "../db/tenantContext.ts";
 import { createUsageRecorder } from "../db/usage/usageRecorder.ts";
 import { benchServer } from "./support.ts";
@@ -28,12 +33,17 @@ const { values } = parseArgs({
   options: {
     tenants: { type: "string", default: "5000" },
     "schema-tenants": { type: "string", default: "200" },
+    "dedicated-tenants": { type: "string", default: "50" },
     "rows-per-tenant": { type: "string", default: "20" },
     cycles: { type: "string", default: "3" },
   },
 });
 const TENANTS = Number(values.tenants);
 const SCHEMA_TENANTS = Number(values["schema-tenants"]);
+const DEDICATED_TENANTS = Number(values["dedicated-tenants"]);
+const POOLED_TENANTS = TENANTS - SCHEMA_TENANTS - DEDICATED_TENANTS;
+if (!(POOLED_TENANTS >= 0))
+  throw new Error("--tenants must cover the schema and dedicated tenants");
 const ROWS = Number(values["rows-per-tenant"]);
 const CYCLES = Number(values.cycles);
 
@@ -52,6 +62,11 @@ async function main(): Promise<void> {
   const controlPool = new pg.Pool({ connectionString: controlUrl, max: 4 });
   controlPool.on("error", () => undefined); // idle connections ended by the DROP below
   const password = randomBytes(12).toString("hex");
+  const dedicated = Array.from({ length: DEDICATED_TENANTS }, (_, i) => ({
+    slug: `d${i}`,
+    role: `${prefix}_d${i}`,
+    database: `bench_usage_d${i}_${suffix}`,
+  }));
   try {
     const t0 = performance.now();
     await migrateControlPlane(controlPool);
@@ -70,32 +85,50 @@ async function main(): Promise<void> {
       migrations,
       rolePrefix: prefix,
     });
-    // Registry and control-plane rows: pooled tenants p0.., schema tenants s0..
+    // Registry and control-plane rows: pooled tenants p0.., schema tenants s0.., dedicated d0..
     await setup.query(
       `INSERT INTO tenancy.tenants (slug, mode, schema_name, role_name, database_name, db_connections, statement_timeout_ms)
        SELECT 'p' || g, 'pool', 'app', $2, $3, 3, 5000 FROM generate_series(0, $1 - 1) g
        UNION ALL
-       SELECT 's' || g, 'schema', 'tenant_s' || g, $2, $3, 20, 15000 FROM generate_series(0, $4 - 1) g`,
-      [TENANTS - SCHEMA_TENANTS, roles.app, shared, SCHEMA_TENANTS],
+       SELECT 's' || g, 'schema', 'tenant_s' || g, $2, $3, 20, 15000 FROM generate_series(0, $4 - 1) g
+       UNION ALL
+       SELECT d.slug, 'dedicated', 'app', d.role, d.db, 50, 30000
+         FROM unnest($5::text[], $6::text[], $7::text[]) AS d(slug, role, db)`,
+      [
+        POOLED_TENANTS,
+        roles.app,
+        shared,
+        SCHEMA_TENANTS,
+        dedicated.map((d) => d.slug),
+        dedicated.map((d) => d.role),
+        dedicated.map((d) => d.database),
+      ],
     );
     await controlPool.query(
       `INSERT INTO control_plane.tenants (slug, name, tier, source, spec, resolved, state)
-       SELECT slug, slug, CASE WHEN mode = 'pool' THEN 'free' ELSE 'pro' END, 'api', '{}', '{}', 'active'
+       SELECT slug, slug, CASE mode WHEN 'pool' THEN 'free' WHEN 'schema' THEN 'pro' ELSE 'enterprise' END,
+              'api', '{}', '{}', 'active'
          FROM unnest($1::text[], $2::text[]) AS x(slug, mode)`,
       [
         [
-          ...Array.from({ length: TENANTS - SCHEMA_TENANTS }, (_, i) => `p${i}`),
+          ...Array.from({ length: POOLED_TENANTS }, (_, i) => `p${i}`),
           ...schemaNames.map((_, i) => `s${i}`),
+          ...dedicated.map((d) => d.slug),
         ],
         [
-          ...Array<string>(TENANTS - SCHEMA_TENANTS).fill("pool"),
+          ...Array<string>(POOLED_TENANTS).fill("pool"),
           ...Array<string>(SCHEMA_TENANTS).fill("schema"),
+          ...Array<string>(DEDICATED_TENANTS).fill("dedicated"),
         ],
       ],
     );
-    const { rows: registry } = await setup.query<{ id: string; mode: string; schema: string }>(
-      "SELECT id::text, mode, schema_name AS schema FROM tenancy.tenants ORDER BY slug",
-    );
+    await createDedicatedDatabases(setup, server.url, prefix, dedicated);
+    const { rows: registry } = await setup.query<{
+      id: string;
+      slug: string;
+      mode: string;
+      schema: string;
+    }>("SELECT id::text, slug, mode, schema_name AS schema FROM tenancy.tenants ORDER BY slug");
     await setup.query(
       `INSERT INTO app.projects (tenant_id, name)
        SELECT t.id, 'project ' || g FROM tenancy.tenants t, generate_series(1, $1) g WHERE t.mode = 'pool'`,
@@ -107,10 +140,32 @@ async function main(): Promise<void> {
         [t.id, ROWS],
       );
     }
+    // Their routing records: the sampler reads each dedicated database at this address.
+    const address = new URL(server.url);
+    for (const t of registry.filter((r) => r.mode === "dedicated")) {
+      const d = dedicated.find((x) => x.slug === t.slug)!;
+      const routing = {
+        database: {
+          mode: "dedicated",
+          tenantId: t.id,
+          host: address.hostname,
+          port: Number(address.port || 5432),
+          database: d.database,
+          schema: "app",
+          role: d.role,
+          version: 1,
+        },
+        notProvisioned: [],
+      };
+      await controlPool.query("UPDATE control_plane.tenants SET routing = $2 WHERE slug = $1", [
+        t.slug,
+        JSON.stringify(routing),
+      ]);
+    }
     await setup.query("ANALYZE");
     await setup.end();
     console.log(
-      `set up ${TENANTS} tenants (${SCHEMA_TENANTS} schema), ${ROWS} rows each, in ${seconds(t0)} s`,
+      `set up ${TENANTS} tenants (${SCHEMA_TENANTS} schema, ${DEDICATED_TENANTS} dedicated databases), ${ROWS} rows each, in ${seconds(t0)} s`,
     );
 
     const appUrl = new URL(sharedUrl);
@@ -126,10 +181,26 @@ async function main(): Promise<void> {
         const t = pooled[(i * 37) % pooled.length]!;
         await withTenant(appPool, t.id, (c) => c.query("SELECT count(*) FROM projects"), { usage });
       }
-      for (const t of registry) usage.countApiCall(t.id, 1 + (t.id.charCodeAt(0) % 7));
+      for (const t of registry) {
+        if (t.mode !== "dedicated") usage.countApiCall(t.id, 1 + (t.id.charCodeAt(0) % 7));
+      }
       const flushed = performance.now();
       const written = await usage.flush();
-      return { written, flushMs: performance.now() - flushed };
+      const flushMs = performance.now() - flushed;
+      // Each dedicated tenant's application flushes into its own database, as its own role.
+      for (const t of registry.filter((r) => r.mode === "dedicated")) {
+        const d = dedicated.find((x) => x.slug === t.slug)!;
+        await withClient(pg, withDatabaseName(server.url, d.database), async (c) => {
+          await c.query(`SET ROLE ${quoteIdent(d.role)}`);
+          await c.query(
+            `INSERT INTO tenancy.usage_flush (tenant_id, statements, statement_us, rows_read,
+               rows_written, transactions, api_calls, peak_concurrency)
+             VALUES ($1, 10, 5000, 40, 2, 5, 3, 1)`,
+            [t.id],
+          );
+        });
+      }
+      return { written: written + DEDICATED_TENANTS, flushMs };
     };
     const options = {
       controlDatabaseUrl: controlUrl,
@@ -182,10 +253,37 @@ async function main(): Promise<void> {
     await controlPool.end();
     await admin.query(`DROP DATABASE IF EXISTS ${control} WITH (FORCE)`);
     await admin.query(`DROP DATABASE IF EXISTS ${shared} WITH (FORCE)`);
+    for (const d of dedicated) {
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(d.database)} WITH (FORCE)`);
+      await admin.query(`DROP ROLE IF EXISTS ${quoteIdent(d.role)}`);
+    }
     for (const role of ["app", "audit", "owner"])
       await admin.query(`DROP ROLE IF EXISTS ${prefix}_${role}`);
     await admin.end();
     await server.stop();
+  }
+}
+
+/** Each dedicated tenant's database, bootstrapped like a dedicated signup's, usable by its role. */
+async function createDedicatedDatabases(
+  setup: pg.Client,
+  serverUrl: string,
+  prefix: string,
+  dedicated: readonly { role: string; database: string }[],
+): Promise<void> {
+  for (const d of dedicated) {
+    await setup.query(`CREATE ROLE ${quoteIdent(d.role)} NOLOGIN`);
+    await setup.query(
+      `CREATE DATABASE ${quoteIdent(d.database)} OWNER ${quoteIdent(`${prefix}_owner`)} TEMPLATE template0`,
+    );
+    await withClient(pg, withDatabaseName(serverUrl, d.database), (c) =>
+      bootstrapDatabase(c, {
+        rolePrefix: prefix,
+        applicationRoles: [d.role],
+        registry: false,
+        revokePublicConnect: true,
+      }),
+    );
   }
 }
 
