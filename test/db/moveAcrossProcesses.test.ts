@@ -18,7 +18,6 @@ import { spawn } from "node:child_process";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTenantDatabaseDriver, type TenantDatabaseDriver } from "../../db/drivers/index.ts";
-import type { TenantRouting } from "../../db/drivers/types.ts";
 import { migrateAll } from "../../db/migrations/migrateAll.ts";
 import {
   DEFAULT_MIGRATIONS_DIR,
@@ -26,12 +25,12 @@ import {
   type TenantMigration,
 } from "../../db/migrations/migrationSet.ts";
 import { moveTenant } from "../../db/moves/moveTenant.ts";
-import { findTenant } from "../../db/registry.ts";
 import { connectionSettingsFor } from "../../db/routing.ts";
 import { createTenantRouter } from "../../db/tenantRouter.ts";
 import { withDatabaseName } from "../../db/transaction.ts";
-import { useTestDatabase } from "../support/postgres.ts";
-import { bootstrapped, withAdmin, type Bootstrapped } from "./fixtures.ts";
+import { queryRows, useTestDatabase } from "../support/postgres.ts";
+import { placementPools, registeredRouting } from "../support/tenantRouting.ts";
+import { bootstrapped, type Bootstrapped } from "./fixtures.ts";
 
 const db = useTestDatabase();
 let env: Bootstrapped;
@@ -39,9 +38,14 @@ let driver: TenantDatabaseDriver;
 let migrations: TenantMigration[];
 const quotas = { dbConnections: 10, statementTimeoutMs: 10_000 };
 const passwords = new Map<string, string>(); // role → password
-const pools = new Map<string, pg.Pool>();
+const pools = placementPools((routing) => ({
+  ...connectionSettingsFor(routing, { password: passwords.get(routing.role) ?? "" }),
+  max: 4,
+}));
 const children: { pid?: number | undefined }[] = [];
 
+// The shipped migrations only: the mover in a child process (`tenancy db move`) provisions
+// its target from the migration directory.
 beforeAll(async () => {
   env = await bootstrapped(db.current, 8);
   migrations = await loadMigrationDirectory(DEFAULT_MIGRATIONS_DIR);
@@ -51,7 +55,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const child of children) killGroup(child);
-  await Promise.all([...pools.values()].map((p) => p.end()));
+  await pools.close();
   await env?.close();
 });
 
@@ -64,52 +68,21 @@ function driverOptions() {
   };
 }
 
-function poolFor(routing: TenantRouting): pg.Pool {
-  const password = passwords.get(routing.role) ?? "";
-  const key = `${routing.database}/${routing.role}/${routing.schema}/${password}`;
-  let pool = pools.get(key);
-  if (!pool) {
-    pool = new pg.Pool({ ...connectionSettingsFor(routing, { password }), max: 4 });
-    pool.on("error", () => undefined); // a purge ends the old placement's sessions
-    pools.set(key, pool);
-  }
-  return pool;
-}
+const routingOf = (slug: string) => registeredRouting(db.current.url, slug);
+const router = createTenantRouter({
+  resolve: routingOf,
+  poolFor: pools.poolFor,
+  fenceRetryDelayMs: 100,
+});
 
-async function routingOf(slug: string): Promise<TenantRouting> {
-  const row = await withAdmin(db.current, (c) => findTenant(c, slug));
-  if (!row) throw new Error(`no tenant ${slug}`);
-  const url = new URL(db.current.url);
-  return {
-    slug,
-    tenantId: row.id,
-    mode: row.mode,
-    host: url.hostname,
-    port: Number(url.port),
-    database: row.databaseName,
-    schema: row.schemaName,
-    role: row.roleName,
-    searchPath: [row.schemaName],
-    quotas,
-    version: row.routingVersion,
-  };
-}
-
-const router = createTenantRouter({ resolve: routingOf, poolFor, fenceRetryDelayMs: 100 });
-
-async function superQuery<T extends pg.QueryResultRow>(
+/** A superuser query on `database` (the file's database when omitted). */
+function superQuery<T extends pg.QueryResultRow>(
   sql: string,
   params: unknown[] = [],
   database?: string,
 ): Promise<T[]> {
   const url = database ? withDatabaseName(db.current.url, database) : db.current.url;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
+  return queryRows<T>(url, sql, params);
 }
 
 async function count(sql: string, params: unknown[], database?: string): Promise<number> {
