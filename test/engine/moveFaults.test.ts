@@ -4,64 +4,34 @@
  * dies with the worker's connection) — and a new worker resumes it to the end, every row and
  * every acknowledged write present.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
 import { startWriter, tenantDatabase, type TenantDatabase } from "../support/moveWriter.ts";
-import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import { adminUrl, queryRows, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import { workerProcesses, type WorkerProcesses } from "../support/workerProcesses.ts";
 
 const db = useTestDatabase();
 
 describeWithEngine("move faults: a worker killed mid-move", () => {
   let plane: TestControlPlane;
   let tenants: TenantDatabase;
-  let workerEnv: NodeJS.ProcessEnv;
-  const workers: ChildProcess[] = [];
+  let workers: WorkerProcesses;
 
   beforeAll(async () => {
     const engine = await testEngine();
     // The API process runs no workers: the moves run in the worker processes below.
     plane = await startTestControlPlane(db.current.name, { concurrency: 0 });
     tenants = tenantDatabase(plane.sharedUrl);
-    workerEnv = {
-      ...process.env,
-      WORKER_CONTROL_URL: withDatabase(adminUrl(), db.current.name),
-      WORKER_SHARED_URL: plane.sharedUrl,
-      WORKER_ROLE_PREFIX: db.current.rolePrefix,
-      WORKER_DATABASE_PREFIX: `${db.current.name}_db`,
-      WORKER_STATE_DIR: engine.stateDir,
-      WORKER_MOVE_BATCH: "200",
-      PULUMI_BACKEND_URL: engine.backendUrl,
-      PULUMI_CONFIG_PASSPHRASE: engine.env.PULUMI_CONFIG_PASSPHRASE,
-    };
+    workers = workerProcesses(plane, db.current, engine, { WORKER_MOVE_BATCH: "200" });
   }, 300_000);
 
   afterAll(async () => {
-    for (const worker of workers) killGroup(worker);
+    workers?.killAll();
     await tenants?.close();
     await plane?.stop();
   }, 120_000);
-
-  function startWorker(): ChildProcess {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", join("test", "engine", "scripts", "worker.ts")],
-      { env: workerEnv, detached: true, stdio: ["ignore", "ignore", "inherit"] },
-    );
-    workers.push(child);
-    return child;
-  }
-
-  function killGroup(child: ChildProcess): void {
-    try {
-      if (child.pid) process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
 
   async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 240_000) {
     const deadline = Date.now() + ms;
@@ -95,15 +65,8 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
     );
   }
 
-  async function shared<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
-    const client = new pg.Client({ connectionString: plane.sharedUrl });
-    await client.connect();
-    try {
-      return (await client.query<T>(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
-  }
+  const shared = <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
+    queryRows<T>(plane.sharedUrl, sql, params);
 
   async function signUpWithRows(slug: string, projects: number): Promise<string> {
     const created = await plane.request("/v1/tenants", {
@@ -137,7 +100,7 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
   it("killed mid-copy: the tenant stays on its source, writable; a new worker resumes the copy", async () => {
     const slug = "kill-copy";
     await signUpWithRows(slug, 20_000);
-    const first = startWorker();
+    const first = workers.start();
     const writer = startWriter(tenants, slug, "w");
     const operationId = await startMove(slug);
     // Some batches in: kill the worker and its engine.
@@ -148,7 +111,7 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
       );
       return (rows[0] as { n: number }).n >= 5 ? true : undefined;
     });
-    killGroup(first);
+    workers.kill(first);
     await new Promise((r) => setTimeout(r, 1000));
     // Not half-applied: still pooled, still moving, writes accepted (no fence left behind).
     expect(await registryMode(slug)).toBe("pool");
@@ -161,7 +124,7 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
       writer.acknowledged.length > before + 3 ? true : undefined,
     );
 
-    startWorker();
+    workers.start();
     const done = await finished(operationId);
     await writer.stop();
     expect([done.state, done.error]).toEqual(["succeeded", null]);
@@ -192,8 +155,8 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
   it("killed mid-fence (held just before the switch): the fence dies with it, nothing switched; a new worker finishes", async () => {
     const slug = "kill-fence";
     const tenantId = await signUpWithRows(slug, 2_000);
-    for (const w of workers) killGroup(w); // the first test's worker
-    const first = startWorker();
+    workers.killAll(); // the first test's worker
+    const first = workers.start();
     const operationId = await startMove(slug);
     // Once the worker runs the move (its start-up DDL done), a lock held elsewhere on the
     // registry row: the switch waits for it inside the fence.
@@ -225,7 +188,7 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
         (error: { code?: string }) => error.code,
       );
     expect(write).toBe("TN001");
-    killGroup(first);
+    workers.kill(first);
     // The fence is gone with the worker's connection: writes are accepted, the tenant is
     // still on its source (the switch never committed).
     await until(
@@ -242,7 +205,7 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
     await blocker.query("ROLLBACK");
     await blocker.end();
 
-    startWorker();
+    workers.start();
     const done = await finished(operationId);
     expect([done.state, done.error]).toEqual(["succeeded", null]);
     expect(await registryMode(slug)).toBe("schema");
@@ -264,8 +227,8 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
   it("killed mid-copy into a dedicated database: still pooled and writable; a new worker resumes, every row in the tenant's database", async () => {
     const slug = "kill-silo";
     const tenantId = await signUpWithRows(slug, 20_000);
-    for (const w of workers) killGroup(w); // earlier tests' workers
-    const first = startWorker();
+    workers.killAll(); // earlier tests' workers
+    const first = workers.start();
     const writer = startWriter(tenants, slug, "w");
     // Enterprise's identity is federated: without an identity provider, the allowed override.
     const operationId = await startMove(slug, {
@@ -279,7 +242,7 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
       );
       return (rows[0] as { n: number }).n >= 5 ? true : undefined;
     });
-    killGroup(first);
+    workers.kill(first);
     await new Promise((r) => setTimeout(r, 1000));
     expect(await registryMode(slug)).toBe("pool");
     const before = writer.acknowledged.length;
@@ -287,7 +250,7 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
       writer.acknowledged.length > before + 3 ? true : undefined,
     );
 
-    startWorker();
+    workers.start();
     const done = await finished(operationId);
     await writer.stop();
     expect([done.state, done.error]).toEqual(["succeeded", null]);

@@ -4,14 +4,14 @@
  * the Node.js language host (and the program it runs) and the dynamic provider host. They
  * must notice that the engine is gone and exit, not run on for hours.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
 import { engineProcesses, type EngineProcess } from "../support/engineProcesses.ts";
-import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import { useTestDatabase } from "../support/postgres.ts";
+import { workerProcesses, type WorkerProcesses } from "../support/workerProcesses.ts";
 
 const db = useTestDatabase();
 const MARKER = "TENANCY_ENGINE_PROBE";
@@ -21,34 +21,18 @@ const BOUND_MS = 15_000;
 
 describeWithEngine("engine helper processes after a killed worker", () => {
   let plane: TestControlPlane;
+  let workers: WorkerProcesses | undefined;
   let worker: ChildProcess | undefined;
 
   beforeAll(async () => {
     const engine = await testEngine();
     plane = await startTestControlPlane(db.current.name, { concurrency: 0 });
-    worker = spawn(
-      process.execPath,
-      ["--import", "tsx", join("test", "engine", "scripts", "worker.ts")],
-      {
-        env: {
-          ...process.env,
-          [MARKER]: probe,
-          WORKER_CONTROL_URL: withDatabase(adminUrl(), db.current.name),
-          WORKER_SHARED_URL: plane.sharedUrl,
-          WORKER_ROLE_PREFIX: db.current.rolePrefix,
-          WORKER_DATABASE_PREFIX: `${db.current.name}_db`,
-          WORKER_STATE_DIR: engine.stateDir,
-          PULUMI_BACKEND_URL: engine.backendUrl,
-          PULUMI_CONFIG_PASSPHRASE: engine.env.PULUMI_CONFIG_PASSPHRASE,
-        },
-        detached: true, // its own process group, as a worker under a supervisor
-        stdio: ["ignore", "ignore", "inherit"],
-      },
-    );
+    workers = workerProcesses(plane, db.current, engine, { [MARKER]: probe });
+    worker = workers.start();
   }, 300_000);
 
   afterAll(async () => {
-    if (worker?.pid) killGroup(worker.pid);
+    workers?.killAll();
     // Whatever a failed run left behind must not outlive the test.
     for (const p of await engineProcesses(MARKER, probe)) killPid(p.pid);
     await plane?.stop();
@@ -77,7 +61,7 @@ describeWithEngine("engine helper processes after a killed worker", () => {
     );
     expect(running.length).toBeGreaterThanOrEqual(4);
 
-    killGroup(worker!.pid!);
+    workers!.kill(worker!);
     const killedAt = Date.now();
     let left = await engineProcesses(MARKER, probe);
     while (left.length > 0 && Date.now() - killedAt < BOUND_MS) {
@@ -90,14 +74,6 @@ describeWithEngine("engine helper processes after a killed worker", () => {
     expect(left.map((p) => `${p.kind}: ${p.command}`)).toEqual([]);
   }, 600_000);
 });
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
 
 function killPid(pid: number): void {
   try {

@@ -3,62 +3,29 @@
  * operation stays `running`, its tenant lock dies with the process, and a new worker picks it
  * up, cancels the stale stack lock and completes it — one schema, one role, one stack.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
-import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
+import { useTestDatabase } from "../support/postgres.ts";
+import { workerProcesses, type WorkerProcesses } from "../support/workerProcesses.ts";
 
 const db = useTestDatabase();
 
 describeWithEngine("worker crash during a deployment", () => {
   let plane: TestControlPlane;
-  let workerEnv: NodeJS.ProcessEnv;
-  const workers: ChildProcess[] = [];
+  let workers: WorkerProcesses;
 
   beforeAll(async () => {
     const engine = await testEngine();
     // The API process runs no workers: deployments happen in the worker processes below.
     plane = await startTestControlPlane(db.current.name, { concurrency: 0 });
-    workerEnv = {
-      ...process.env,
-      WORKER_CONTROL_URL: withDatabase(adminUrl(), db.current.name),
-      WORKER_SHARED_URL: plane.sharedUrl,
-      WORKER_ROLE_PREFIX: db.current.rolePrefix,
-      WORKER_DATABASE_PREFIX: `${db.current.name}_db`,
-      WORKER_STATE_DIR: engine.stateDir,
-      PULUMI_BACKEND_URL: engine.backendUrl,
-      PULUMI_CONFIG_PASSPHRASE: engine.env.PULUMI_CONFIG_PASSPHRASE,
-    };
+    workers = workerProcesses(plane, db.current, engine);
   }, 300_000);
 
   afterAll(async () => {
-    for (const worker of workers) killGroup(worker);
+    workers?.killAll();
     await plane?.stop();
   }, 120_000);
-
-  function startWorker(): ChildProcess {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", join("test", "engine", "scripts", "worker.ts")],
-      {
-        env: workerEnv,
-        detached: true, // its own process group: killing it kills the engine it started too
-        stdio: ["ignore", "ignore", "inherit"],
-      },
-    );
-    workers.push(child);
-    return child;
-  }
-
-  function killGroup(child: ChildProcess): void {
-    try {
-      if (child.pid) process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
 
   async function operation(id: string) {
     return (await (await plane.request(`/v1/operations/${id}`)).json()) as {
@@ -68,7 +35,7 @@ describeWithEngine("worker crash during a deployment", () => {
   }
 
   it("resumes the operation on restart and leaves no orphan", async () => {
-    const first = startWorker();
+    const first = workers.start();
     const response = await plane.request("/v1/tenants", {
       method: "POST",
       json: { slug: "crash-bridge", name: "Crash", tier: "pro" },
@@ -87,11 +54,11 @@ describeWithEngine("worker crash during a deployment", () => {
       if (Date.now() > deadline) throw new Error("the worker never started the deployment");
       await new Promise((r) => setTimeout(r, 100));
     }
-    killGroup(first);
+    workers.kill(first);
     await new Promise((r) => setTimeout(r, 500));
     expect((await operation(op.id)).state).toBe("running");
 
-    startWorker();
+    workers.start();
     const finish = Date.now() + 300_000;
     let state = await operation(op.id);
     while (state.state !== "succeeded" && state.state !== "failed" && Date.now() < finish) {
