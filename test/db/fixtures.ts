@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { bootstrapDatabase, type BootstrapResult } from "../../db/bootstrap.ts";
+import { protectDatabase } from "../../db/protect.ts";
 import type { TestDatabase } from "../support/postgres.ts";
 
 /** URL of `url` logged in as another role. */
@@ -63,6 +64,50 @@ export async function createAsOwner(db: TestDatabase, owner: string, sql: string
     await client.query(sql);
     await client.query("COMMIT");
   });
+}
+
+/**
+ * Bootstraps the test database, creates `tables` in the shared schema as the owner (like a
+ * migration) and protects the database (RLS on every table with a tenant_id), as an
+ * application's database is set up.
+ */
+export async function protectedApp(
+  db: TestDatabase,
+  tables: string,
+  appPoolMax = 4,
+): Promise<Bootstrapped> {
+  const env = await bootstrapped(db, appPoolMax);
+  await createAsOwner(db, env.roles.owner, tables);
+  await withAdmin(db, (c) => protectDatabase(c));
+  return env;
+}
+
+/**
+ * Runs `sql` on a connection of `pool` in one transaction after setting raw GUC values
+ * (`set_config(name, value, true)`), bypassing the tenant context library: what SQL injected
+ * into the application could do.
+ */
+export async function queryWithSettings<T extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  settings: Readonly<Record<string, string>>,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    for (const [name, value] of Object.entries(settings)) {
+      await client.query("SELECT set_config($1, $2, true)", [name, value]);
+    }
+    const { rows } = await client.query<T>(sql, params);
+    await client.query("COMMIT");
+    return rows;
+  } catch (error) {
+    await client.query("ROLLBACK");
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /** A random uuid. */

@@ -6,9 +6,8 @@
 import fc from "fast-check";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { protectDatabase } from "../../db/protect.ts";
 import { useTestDatabase } from "../support/postgres.ts";
-import { bootstrapped, createAsOwner, uuid, withAdmin, type Bootstrapped } from "./fixtures.ts";
+import { type Bootstrapped, protectedApp, queryWithSettings, uuid } from "./fixtures.ts";
 
 const db = useTestDatabase();
 let env: Bootstrapped;
@@ -17,14 +16,12 @@ const TENANTS = [uuid(), uuid(), uuid()];
 const BAD_CONTEXTS = [null, "", "not-a-uuid", "00000000-0000-0000-0000-000000000000"] as const;
 
 beforeAll(async () => {
-  env = await bootstrapped(db.current, 2);
-  await createAsOwner(
+  env = await protectedApp(
     db.current,
-    env.roles.owner,
     `CREATE TABLE items (tenant_id uuid NOT NULL, id int NOT NULL, v int NOT NULL,
                          PRIMARY KEY (tenant_id, id))`,
+    2,
   );
-  await withAdmin(db.current, (c) => protectDatabase(c));
   const { default: pgModule } = await import("pg");
   admin = new pgModule.Client({ connectionString: db.current.url });
   await admin.connect();
@@ -71,20 +68,13 @@ interface Row {
 }
 
 async function asApp(ctx: number, sql: string, params: unknown[]): Promise<Row[]> {
-  const client = await env.appPool.connect();
-  try {
-    await client.query("BEGIN");
-    const value = contextValue(ctx);
-    if (value !== null) await client.query("SELECT set_config('app.tenant_id', $1, true)", [value]);
-    const { rows } = await client.query<Row>(sql, params);
-    await client.query("COMMIT");
-    return rows;
-  } catch (error) {
-    await client.query("ROLLBACK");
-    throw error;
-  } finally {
-    client.release();
-  }
+  const value = contextValue(ctx);
+  return queryWithSettings<Row>(
+    env.appPool,
+    value === null ? {} : { "app.tenant_id": value },
+    sql,
+    params,
+  );
 }
 
 async function apply(model: Map<string, Row>, op: Op): Promise<void> {

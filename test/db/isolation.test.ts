@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { protectDatabase } from "../../db/protect.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { useTestDatabase } from "../support/postgres.ts";
-import { bootstrapped, createAsOwner, uuid, withAdmin, type Bootstrapped } from "./fixtures.ts";
+import { type Bootstrapped, protectedApp, queryWithSettings, uuid, withAdmin } from "./fixtures.ts";
 
 const db = useTestDatabase();
 let env: Bootstrapped;
@@ -10,15 +9,12 @@ const tenantA = uuid();
 const tenantB = uuid();
 
 beforeAll(async () => {
-  env = await bootstrapped(db.current);
-  await createAsOwner(
+  env = await protectedApp(
     db.current,
-    env.roles.owner,
     `CREATE TABLE notes (tenant_id uuid NOT NULL, id int NOT NULL, body text NOT NULL,
                          PRIMARY KEY (tenant_id, id));
      CREATE TABLE labels (tenant_id text NOT NULL, id int NOT NULL, PRIMARY KEY (tenant_id, id));`,
   );
-  await withAdmin(db.current, (c) => protectDatabase(c));
   await withAdmin(db.current, (c) =>
     c.query(
       `INSERT INTO app.notes VALUES ($1, 1, 'a1'), ($1, 2, 'a2'), ($2, 1, 'b1');
@@ -32,21 +28,7 @@ afterAll(() => env.close());
 
 /** Runs statements as the application role inside one transaction with a raw context. */
 async function asApp(setting: string | null, sql: string): Promise<unknown[]> {
-  const client = await env.appPool.connect();
-  try {
-    await client.query("BEGIN");
-    if (setting !== null) {
-      await client.query("SELECT set_config('app.tenant_id', $1, true)", [setting]);
-    }
-    const { rows } = await client.query<Record<string, unknown>>(sql);
-    await client.query("COMMIT");
-    return rows;
-  } catch (error) {
-    await client.query("ROLLBACK");
-    throw error;
-  } finally {
-    client.release();
-  }
+  return queryWithSettings(env.appPool, setting === null ? {} : { "app.tenant_id": setting }, sql);
 }
 
 describe("tenant context", () => {

@@ -5,17 +5,9 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { protectDatabase } from "../../db/protect.ts";
 import { TenantTransactionAbortedError, withTenant } from "../../db/tenantContext.ts";
 import { useTestDatabase } from "../support/postgres.ts";
-import {
-  bootstrapped,
-  createAsOwner,
-  loginUrl,
-  uuid,
-  withAdmin,
-  type Bootstrapped,
-} from "./fixtures.ts";
+import { type Bootstrapped, loginUrl, protectedApp, uuid, withAdmin } from "./fixtures.ts";
 
 const db = useTestDatabase();
 let env: Bootstrapped;
@@ -24,19 +16,16 @@ const TENANTS = Array.from({ length: 8 }, () => uuid());
 const ROWS_PER_TENANT = 3;
 
 beforeAll(async () => {
-  env = await bootstrapped(db.current);
-  await createAsOwner(
+  env = await protectedApp(
     db.current,
-    env.roles.owner,
     `CREATE TABLE notes (tenant_id uuid NOT NULL, n int NOT NULL, PRIMARY KEY (tenant_id, n))`,
   );
-  await withAdmin(db.current, async (c) => {
-    await protectDatabase(c);
-    await c.query(
+  await withAdmin(db.current, (c) =>
+    c.query(
       `INSERT INTO app.notes SELECT t::uuid, g FROM unnest($1::text[]) t, generate_series(1, $2) g`,
       [TENANTS, ROWS_PER_TENANT],
-    );
-  });
+    ),
+  );
   pool = new pg.Pool({
     connectionString: loginUrl(db.current.url, env.roles.app, env.appPassword),
     max: 3,

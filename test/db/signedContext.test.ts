@@ -20,12 +20,12 @@ import { purgeTenant } from "../../db/purge.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { useTestDatabase } from "../support/postgres.ts";
 import {
-  bootstrapped,
-  createAsOwner,
+  type Bootstrapped,
   loginUrl,
+  protectedApp,
+  queryWithSettings,
   uuid,
   withAdmin,
-  type Bootstrapped,
 } from "./fixtures.ts";
 
 const db = useTestDatabase();
@@ -36,16 +36,13 @@ const key1: ContextSigningKey = { id: 1, key: randomBytes(32) };
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
-  env = await bootstrapped(db.current);
-  await createAsOwner(
+  env = await protectedApp(
     db.current,
-    env.roles.owner,
     `CREATE TABLE notes (tenant_id uuid NOT NULL DEFAULT tenancy.current_tenant_id(), id int NOT NULL,
                          body text NOT NULL, PRIMARY KEY (tenant_id, id));
      CREATE TABLE labels (tenant_id text NOT NULL, id int NOT NULL, PRIMARY KEY (tenant_id, id));`,
   );
   await withAdmin(db.current, async (c) => {
-    await protectDatabase(c);
     await c.query(
       `INSERT INTO app.notes VALUES ($1, 1, 'a1'), ($1, 2, 'a2'), ($2, 1, 'b1');
        INSERT INTO app.labels VALUES ($1, 1), ($2, 1), ($2, 2)`
@@ -64,21 +61,7 @@ afterAll(() => env.close());
 
 /** Runs `sql` as the application role in one transaction after setting raw GUC values. */
 async function asApp(settings: Record<string, string>, sql: string): Promise<unknown[]> {
-  const client = await env.appPool.connect();
-  try {
-    await client.query("BEGIN");
-    for (const [name, value] of Object.entries(settings)) {
-      await client.query("SELECT set_config($1, $2, true)", [name, value]);
-    }
-    const { rows } = await client.query<Record<string, unknown>>(sql);
-    await client.query("COMMIT");
-    return rows;
-  } catch (error) {
-    await client.query("ROLLBACK");
-    throw error;
-  } finally {
-    client.release();
-  }
+  return queryWithSettings(env.appPool, settings, sql);
 }
 
 const signed = (tenant: string, sig: string) => ({

@@ -1,23 +1,19 @@
 /** The tenant context library's usage recording, against a real bootstrapped database. */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { protectDatabase } from "../../db/protect.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { createUsageRecorder } from "../../db/usage/usageRecorder.ts";
-import { bootstrapped, createAsOwner, uuid, withAdmin, type Bootstrapped } from "./fixtures.ts";
+import { type Bootstrapped, protectedApp, uuid, withAdmin } from "./fixtures.ts";
 import { useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 let setup: Bootstrapped;
 
 beforeAll(async () => {
-  setup = await bootstrapped(db.current);
-  await createAsOwner(
+  setup = await protectedApp(
     db.current,
-    setup.roles.owner,
     "CREATE TABLE notes (tenant_id uuid NOT NULL DEFAULT tenancy.current_tenant_id(), body text NOT NULL)",
   );
-  await withAdmin(db.current, (c) => protectDatabase(c));
 });
 afterAll(async () => {
   await setup?.close();

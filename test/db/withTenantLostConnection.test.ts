@@ -6,17 +6,9 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { protectDatabase } from "../../db/protect.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { useTestDatabase } from "../support/postgres.ts";
-import {
-  bootstrapped,
-  createAsOwner,
-  loginUrl,
-  uuid,
-  withAdmin,
-  type Bootstrapped,
-} from "./fixtures.ts";
+import { type Bootstrapped, loginUrl, protectedApp, uuid, withAdmin } from "./fixtures.ts";
 
 const db = useTestDatabase();
 let env: Bootstrapped;
@@ -26,13 +18,10 @@ const uncaught: unknown[] = [];
 const onUncaught = (error: unknown): void => void uncaught.push(error);
 
 beforeAll(async () => {
-  env = await bootstrapped(db.current);
-  await createAsOwner(
+  env = await protectedApp(
     db.current,
-    env.roles.owner,
     `CREATE TABLE notes (tenant_id uuid NOT NULL, n int NOT NULL, PRIMARY KEY (tenant_id, n))`,
   );
-  await withAdmin(db.current, (c) => protectDatabase(c));
   pool = new pg.Pool({
     connectionString: loginUrl(db.current.url, env.roles.app, env.appPassword),
   });
