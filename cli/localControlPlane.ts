@@ -14,10 +14,18 @@ import {
   STATE_DIR,
   type LocalDatabases,
 } from "../control-plane/localDefaults.ts";
-import { engineBuildLockHeld, pulumiRoot, PROJECT_DIR } from "../control-plane/runner/engine.ts";
+import {
+  engineBuildLockHeld,
+  engineSettings,
+  pulumiRoot,
+  PROJECT_DIR,
+  type EngineSettings,
+} from "../control-plane/runner/engine.ts";
 import { lazyStackRunner } from "../control-plane/runner/lazyRunner.ts";
 import { repositoryPolicyPacks } from "../control-plane/runner/policyPack.ts";
-import { localStackConfig } from "../control-plane/runner/stackConfig.ts";
+import { localStackConfig, type LocalTargetSettings } from "../control-plane/runner/stackConfig.ts";
+import type { DesiredStateCheck } from "../control-plane/service/reconcile.ts";
+import { serviceDesiredState } from "../fleet/serviceDesiredState.ts";
 import type { CliIo } from "./io.ts";
 
 export interface LocalControlPlane {
@@ -26,6 +34,8 @@ export interface LocalControlPlane {
   readonly token: string;
   /** How to find the operator token; the token itself only on the start that created it. */
   readonly tokenNotice: string;
+  /** Whether catalog tenants' stacks are at their desired state (for reconcile). */
+  readonly desiredState: DesiredStateCheck;
   close(): Promise<void>;
 }
 
@@ -69,18 +79,31 @@ export async function openLocalControlPlane(
   if (kube.note)
     io.stderr(`${kube.note}
 `);
+  const target: LocalTargetSettings = {
+    adminUrl: databases.sharedUrl,
+    ...(kube.cluster ? { kubeconfig: kube.cluster.kubeconfig } : {}),
+  };
+  // The desired-state records `tenancy up` keeps: the runner records each stack it deploys.
+  let settings: Promise<EngineSettings> | undefined;
+  const desiredState = serviceDesiredState({
+    engine: () =>
+      (settings ??= engineSettings(engine).catch((error: unknown) => {
+        settings = undefined; // no engine yet: look again next time
+        throw error;
+      })),
+    local: target,
+  });
   // Operations wait while our build runs, or while another process holds the build lock.
-  const runner = lazyStackRunner(
-    engine,
-    localStackConfig({
-      adminUrl: databases.sharedUrl,
-      ...(kube.cluster ? { kubeconfig: kube.cluster.kubeconfig } : {}),
-    }),
-    // Every update runs under the tenant isolation policy pack, as `tenancy up` and `preview`.
-    {
-      buildInProgress: () => building || engineBuildLockHeld(),
-      policyPacks: repositoryPolicyPacks,
-    },
+  const runner = desiredState.recording(
+    lazyStackRunner(
+      engine,
+      localStackConfig(target),
+      // Every update runs under the tenant isolation policy pack, as `tenancy up` and `preview`.
+      {
+        buildInProgress: () => building || engineBuildLockHeld(),
+        policyPacks: repositoryPolicyPacks,
+      },
+    ),
   );
   const { tiers } = loaded.catalog;
   const plane = await startControlPlane({
@@ -109,6 +132,7 @@ export async function openLocalControlPlane(
     catalog: loaded.catalog,
     token,
     tokenNotice,
+    desiredState: desiredState.check,
     async close() {
       await plane.stop();
       await kube.close();

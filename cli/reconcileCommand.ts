@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { getOperation } from "../control-plane/store/store.ts";
-import { exportTenants, reconcile } from "../control-plane/service/reconcile.ts";
+import { exportTenants, reconcile, reconcileNotes } from "../control-plane/service/reconcile.ts";
 import { DEFAULT_CATALOG_DIR } from "./catalogCommands.ts";
 import type { CliIo } from "./io.ts";
 import { openLocalControlPlane } from "./localControlPlane.ts";
@@ -27,9 +27,14 @@ export async function reconcileCommand(argv: readonly string[], io: CliIo): Prom
   if (!local) return 1;
   try {
     const emit = (record: object) => values.json && io.stdout(JSON.stringify(record) + "\n");
-    const steps = await reconcile(local.plane.pool, local.plane.service, local.catalog, (step) =>
-      emit({ event: "planned", ...step }),
+    const steps = await reconcile(
+      local.plane.pool,
+      local.plane.service,
+      local.catalog,
+      (step) => emit({ event: "planned", ...step }),
+      { desiredState: local.desiredState },
     );
+    if (!values.json) for (const line of reconcileNotes(steps)) io.stderr(`${line}\n`);
     const pending = new Map(
       steps.filter((s) => s.operationId).map((s) => [s.operationId!, s.slug]),
     );

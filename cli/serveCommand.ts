@@ -6,7 +6,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { reconcile } from "../control-plane/service/reconcile.ts";
+import { reconcile, reconcileNotes } from "../control-plane/service/reconcile.ts";
 import { DEFAULT_CATALOG_DIR } from "./catalogCommands.ts";
 import type { CliIo } from "./io.ts";
 import { openLocalControlPlane, untilSignal } from "./localControlPlane.ts";
@@ -40,12 +40,15 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
   const url = await local.plane.app!.listen({ host: values.host, port: Number(values.port) });
   io.stdout(`tenancy control plane listening on ${url}\n`);
   io.stdout(`${local.tokenNotice}\n`);
-  const steps = await reconcile(local.plane.pool, local.plane.service, local.catalog);
+  const steps = await reconcile(local.plane.pool, local.plane.service, local.catalog, undefined, {
+    desiredState: local.desiredState,
+  });
   const started = steps.filter((s) => s.action !== "unchanged" && s.action !== "refused").length;
   io.stdout(`catalog ${values.catalog}: ${steps.length} tenants, ${started} operations started\n`);
   for (const step of steps.filter((s) => s.action === "refused")) {
     io.stderr(`catalog tenant ${step.slug} not reconciled: ${step.detail}\n`);
   }
+  for (const line of reconcileNotes(steps)) io.stderr(`${line}\n`);
   await untilSignal();
   io.stdout("stopping...\n");
   await local.close();

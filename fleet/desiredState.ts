@@ -6,7 +6,9 @@
  * provider-SDK versions. So a component change that alters a tenant's resources changes that
  * tenant's hash, and a change that alters nothing it declares (a comment, a refactoring)
  * changes no hash. `tenancy up` records it after a successful update and skips a stack whose
- * hash is unchanged without starting the engine.
+ * hash is unchanged without starting the engine; the control-plane service records it after
+ * each stack update and `reconcile` updates a stack whose hash is not current
+ * (./serviceDesiredState.ts). The hash itself: ./desiredStateHasher.ts.
  *
  * Where it is recorded: next to the stack's state in the file backend,
  * `<backend>/.tenancy/desired-state/<stack>.json`. Reading 5,000 small files costs well under a
