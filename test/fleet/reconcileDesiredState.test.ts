@@ -12,7 +12,6 @@
  */
 import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   loadCatalog,
@@ -35,6 +34,7 @@ import { desiredStateHasher } from "../../fleet/desiredStateHasher.ts";
 import { OUTDATED_REASONS, serviceDesiredState } from "../../fleet/serviceDesiredState.ts";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
 import { describeWithEngine } from "../support/engine.ts";
+import { superQuery, waitForOperation } from "../support/engineControlPlane.ts";
 import { adminUrl, useTestDatabase, withDatabase } from "../support/postgres.ts";
 import { createTestRepo, type TestRepo } from "./gitRepo.ts";
 
@@ -123,19 +123,13 @@ describeWithEngine("reconcile compares the desired-state hash (real engine)", ()
     const steps = await reconcile(plane.pool, plane.service, catalog, undefined, {
       desiredState: check,
     });
-    const deadline = Date.now() + 480_000;
     for (const step of steps.filter((s) => s.operationId)) {
-      for (;;) {
-        const { rows } = await plane.pool.query<{ state: string; error: string | null }>(
-          "SELECT state, error FROM control_plane.operations WHERE id = $1",
-          [step.operationId],
-        );
-        const state = rows[0]?.state;
-        if (state === "succeeded") break;
-        if (state === "failed") throw new Error(`${step.slug}: ${rows[0]?.error ?? ""}`);
-        if (Date.now() > deadline) throw new Error(`${step.slug}: operation still ${state}`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      const done = await waitForOperation<{ state: string; error: string | null }>(
+        plane,
+        step.operationId!,
+        { timeoutMs: 480_000 },
+      );
+      if (done.state !== "succeeded") throw new Error(`${step.slug}: ${done.error ?? done.state}`);
     }
     return { actions: Object.fromEntries(steps.map((s) => [s.slug, s.action])), steps };
   }
@@ -155,18 +149,13 @@ describeWithEngine("reconcile compares the desired-state hash (real engine)", ()
   }
 
   async function role(slug: string): Promise<{ rolconnlimit: number; rolconfig: string[] }> {
-    const client = new pg.Client({ connectionString: local.adminUrl });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ rolconnlimit: number; rolconfig: string[] }>(
-        "SELECT rolconnlimit, rolconfig FROM pg_roles WHERE rolname = $1",
-        [`${db.current.rolePrefix}_t_${slug.replaceAll("-", "_")}`],
-      );
-      if (!rows[0]) throw new Error(`no role for ${slug}`);
-      return rows[0];
-    } finally {
-      await client.end();
-    }
+    const [row] = await superQuery<{ rolconnlimit: number; rolconfig: string[] }>(
+      `${db.current.name}_shared`,
+      "SELECT rolconnlimit, rolconfig FROM pg_roles WHERE rolname = $1",
+      [`${db.current.rolePrefix}_t_${slug.replaceAll("-", "_")}`],
+    );
+    if (!row) throw new Error(`no role for ${slug}`);
+    return row;
   }
 
   const allUnchanged = {
