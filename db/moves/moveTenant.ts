@@ -19,6 +19,7 @@ import { driverContext, routingFor, type DriverContext } from "../drivers/driver
 import type { DriverOptions, TenantRouting } from "../drivers/types.ts";
 import type { PurgeReport } from "../purge.ts";
 import { findTenant, type DatabaseMode, type RegistryRow } from "../registry.ts";
+import { withClient } from "../transaction.ts";
 import { applyCapturedAcross, copyBatchAcross } from "./copyAcross.ts";
 import { applyCapturedChanges, copyBatch, type CopyCheckpoint } from "./copyRows.ts";
 import { dropMoveTriggers, installCaptureTriggers } from "./captureTriggers.ts";
@@ -209,17 +210,25 @@ export async function prepareMove(
 export async function moveStatus(
   options: DriverOptions & { readonly slug: string },
 ): Promise<{ mode: DatabaseMode | undefined; move: MoveRecord | undefined }> {
-  const context = driverContext(options);
-  const client = new pg.Client({ connectionString: options.adminUrl });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
-    await ensureMoveObjects(client, context.roles.owner);
+  return withMoveObjects(options, async (client) => {
     const row = await findTenant(client, options.slug);
     return { mode: row?.mode, move: await readMove(client, options.slug) };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  });
+}
+
+/**
+ * Runs `fn` on a connection of its own to the control database (closed after it), with the
+ * move objects in place (`ensureMoveObjects`).
+ */
+function withMoveObjects<T>(
+  options: DriverOptions,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const context = driverContext(options);
+  return withClient(pg, options.adminUrl, async (client) => {
+    await ensureMoveObjects(client, context.roles.owner);
+    return fn(client);
+  });
 }
 
 /** Runs (or resumes) a move; see the module comment. */
@@ -369,16 +378,7 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
 export async function requestMoveAbort(
   options: DriverOptions & { readonly slug: string },
 ): Promise<"requested" | "switched" | "none"> {
-  const context = driverContext(options);
-  const client = new pg.Client({ connectionString: options.adminUrl });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
-    await ensureMoveObjects(client, context.roles.owner);
-    return await requestAbort(client, options.slug);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  return withMoveObjects(options, (client) => requestAbort(client, options.slug));
 }
 
 function describe(placement: Placement): string {
