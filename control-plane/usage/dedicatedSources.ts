@@ -52,7 +52,9 @@ export function dedicatedSource(slug: string): string {
  * `dedicated`, the same tenant id) gives host, port and database; without one the database is
  * taken to be on the shared server under its registry name (the local target's placement).
  * Tenants only the routing records know (on aws a dedicated tenant is registered on its own
- * server) are read too. The login and URL parameters (sslmode …) are the shared URL's.
+ * server, not in the shared registry) are read too; a tenant the shared registry holds in
+ * another mode is not (its record is being replaced by a move). The login and URL parameters
+ * (sslmode …) are the shared URL's.
  */
 export function dedicatedTargets(
   sharedDatabaseUrl: string,
@@ -60,10 +62,9 @@ export function dedicatedTargets(
   routings: ReadonlyMap<string, RoutedAddress>,
 ): DedicatedTarget[] {
   const targets: DedicatedTarget[] = [];
-  const seen = new Set<string>();
+  const registered = new Set(registry.map((t) => t.slug));
   for (const tenant of registry) {
     if (tenant.mode !== "dedicated") continue;
-    seen.add(tenant.slug);
     const routing = routings.get(tenant.slug);
     if (routing?.mode === "dedicated" && routing.tenantId === tenant.id) {
       targets.push({
@@ -80,7 +81,7 @@ export function dedicatedTargets(
     }
   }
   for (const [slug, routing] of routings) {
-    if (seen.has(slug) || routing.mode !== "dedicated") continue;
+    if (registered.has(slug) || routing.mode !== "dedicated") continue;
     targets.push({
       tenant: {
         id: routing.tenantId,

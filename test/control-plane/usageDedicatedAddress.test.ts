@@ -78,6 +78,16 @@ describe("dedicated database address for usage collection", () => {
     }
   });
 
+  it("does not read a tenant the shared registry holds in another mode (a move replacing its record)", () => {
+    const moved: RegisteredTenant = {
+      ...tern,
+      mode: "pool",
+      role: "tenancy_app",
+      database: "tenancy",
+    };
+    expect(dedicatedTargets(SHARED, [moved], new Map([["tern", routing()]]))).toEqual([]);
+  });
+
   it("reads a dedicated tenant only its routing record knows (registered on its own server)", () => {
     const targets = dedicatedTargets(
       SHARED,
