@@ -5,13 +5,13 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../cli/main.ts";
 import { tenantToken } from "../../control-plane/http/auth.ts";
 import { runUsageCycle, type UsageCycleOptions } from "../../control-plane/usage/usageCycle.ts";
 import type { TierFit, UsageSeries, UsageTop } from "../../contract/usage.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { createUsageRecorder } from "../../db/usage/usageRecorder.ts";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
+import { runCli } from "../support/cli.ts";
 import { useTestDatabase } from "../support/postgres.ts";
 import { appRolePool, signUpFree, usageCycleOptions } from "./usageFixture.ts";
 
@@ -196,22 +196,8 @@ describe("usage API", () => {
 });
 
 describe("tenancy usage", () => {
-  async function run(...argv: string[]) {
-    let stdout = "";
-    let stderr = "";
-    const previous = process.env.TENANCY_API_TOKEN;
-    process.env.TENANCY_API_TOKEN = plane.token;
-    try {
-      const code = await main(["usage", ...argv, "--url", plane.baseUrl], {
-        stdout: (t) => void (stdout += t),
-        stderr: (t) => void (stderr += t),
-      });
-      return { code, stdout, stderr };
-    } finally {
-      if (previous === undefined) delete process.env.TENANCY_API_TOKEN;
-      else process.env.TENANCY_API_TOKEN = previous;
-    }
-  }
+  const run = (...argv: string[]) => runCli(plane, ["usage", ...argv]);
+
   const from = new Date(base.getTime() - 3600_000).toISOString();
 
   it("prints the top tenants, one tenant's series, and the tier fit", async () => {

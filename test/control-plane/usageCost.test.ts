@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../cli/main.ts";
 import { tenantToken } from "../../control-plane/http/auth.ts";
 import { runUsageCycle } from "../../control-plane/usage/usageCycle.ts";
 import type { CostReport } from "../../contract/pricing.ts";
@@ -18,6 +17,7 @@ import { withTenant } from "../../db/tenantContext.ts";
 import { createUsageRecorder } from "../../db/usage/usageRecorder.ts";
 import { loginUrl } from "../db/fixtures.ts";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
+import { runCli } from "../support/cli.ts";
 import { useTestDatabase } from "../support/postgres.ts";
 import { appRolePool, driverTenant, signUpFree, usageCycleOptions } from "./usageFixture.ts";
 
@@ -264,22 +264,8 @@ describe("cost estimate", () => {
 });
 
 describe("tenancy usage --cost", () => {
-  async function run(...argv: string[]) {
-    let stdout = "";
-    let stderr = "";
-    const previous = process.env.TENANCY_API_TOKEN;
-    process.env.TENANCY_API_TOKEN = plane.token;
-    try {
-      const code = await main(["usage", ...argv, "--url", plane.baseUrl], {
-        stdout: (t) => void (stdout += t),
-        stderr: (t) => void (stderr += t),
-      });
-      return { code, stdout, stderr };
-    } finally {
-      if (previous === undefined) delete process.env.TENANCY_API_TOKEN;
-      else process.env.TENANCY_API_TOKEN = previous;
-    }
-  }
+  const run = (...argv: string[]) => runCli(plane, ["usage", ...argv]);
+
   const range = ["--from", from.toISOString(), "--to", to.toISOString()];
 
   it("prints each tenant's lines, what is unallocated, and the rules", async () => {

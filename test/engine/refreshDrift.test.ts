@@ -7,8 +7,8 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { main } from "../../cli/main.ts";
 import type { DriftReport } from "../../control-plane/runner/driftReport.ts";
+import { runCli } from "../support/cli.ts";
 import type { TestControlPlane } from "../support/controlPlane.ts";
 import { describeWithEngine } from "../support/engine.ts";
 import { startEngineControlPlane, waitForOperation } from "../support/engineControlPlane.ts";
@@ -82,18 +82,8 @@ describeWithEngine("refresh of a tenant stack with a drift report", () => {
     await outOfBand(`REVOKE USAGE ON SCHEMA "${schema}" FROM "${role}"`);
     await outOfBand(`ALTER ROLE "${role}" CONNECTION LIMIT 3`);
 
-    const out: string[] = [];
-    const err: string[] = [];
-    process.env.TENANCY_API_TOKEN = plane.token;
-    try {
-      const code = await main(["refresh", "drifty", "--url", plane.baseUrl, "--poll-ms", "300"], {
-        stdout: (t) => out.push(t),
-        stderr: (t) => err.push(t),
-      });
-      expect([code, err.join("")]).toEqual([0, ""]);
-    } finally {
-      delete process.env.TENANCY_API_TOKEN;
-    }
+    const cli = await runCli(plane, ["refresh", "drifty", "--poll-ms", "300"]);
+    expect([cli.code, cli.stderr]).toEqual([0, ""]);
     const shown = await tenant("drifty");
     expect(shown.state).toBe("active"); // a refresh never changes the tenant's state
     const report = shown.drift!.report;
@@ -109,7 +99,7 @@ describeWithEngine("refresh of a tenant stack with a drift report", () => {
         ],
       },
     ]);
-    expect(out.join("")).toBe(
+    expect(cli.stdout).toBe(
       "drifty: 1 of 1 resources drifted\n" +
         '  pulumi-nodejs:dynamic/tenancy:TenantDatabase "drifty-database-objects" access.schemaUsage: true → false\n' +
         '  pulumi-nodejs:dynamic/tenancy:TenantDatabase "drifty-database-objects" quotas.dbConnections: 12 → 3\n',

@@ -5,9 +5,9 @@
  * tenant is never revived.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { main } from "../../cli/main.ts";
 import { describeFailure, type ResourceFailure } from "../../control-plane/jobs/failure.ts";
 import { tenantToken } from "../../control-plane/http/auth.ts";
+import { runCli } from "../support/cli.ts";
 import type { TestControlPlane } from "../support/controlPlane.ts";
 import { describeWithEngine } from "../support/engine.ts";
 import {
@@ -98,20 +98,10 @@ describeWithEngine("retry and repair of failed operations", () => {
     ]);
 
     broken.delete("fix-me");
-    const out: string[] = [];
-    const err: string[] = [];
-    process.env.TENANCY_API_TOKEN = plane.token;
-    try {
-      const code = await main(["retry", "fix-me", "--url", plane.baseUrl], {
-        stdout: (t) => out.push(t),
-        stderr: (t) => err.push(t),
-      });
-      expect([code, err.join("")]).toEqual([0, ""]);
-    } finally {
-      delete process.env.TENANCY_API_TOKEN;
-    }
-    expect(out.join("")).toContain(`signup ${failed.id} failed: ${describeFailure(failure!)}`);
-    const retryId = /retrying as signup ([0-9a-f-]{36})/.exec(out.join(""))?.[1];
+    const cli = await runCli(plane, ["retry", "fix-me"]);
+    expect([cli.code, cli.stderr]).toEqual([0, ""]);
+    expect(cli.stdout).toContain(`signup ${failed.id} failed: ${describeFailure(failure!)}`);
+    const retryId = /retrying as signup ([0-9a-f-]{36})/.exec(cli.stdout)?.[1];
     expect(retryId).toBeDefined();
 
     // A second click while the retry is open: the same operation, nothing new.
