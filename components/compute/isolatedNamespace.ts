@@ -4,7 +4,8 @@
  * explicit allows, a service account bound to an IAM role (IRSA), and a Role/RoleBinding for
  * the namespace's deployers. Tenant namespaces and the platform's pool namespace use it.
  */
-import * as k8s from "@pulumi/kubernetes";
+import type * as K8s from "@pulumi/kubernetes";
+import { kubernetesSdk } from "../kubernetesSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 import {
   cidrEgressSpec,
@@ -138,6 +139,7 @@ export class IsolatedNamespace extends pulumi.ComponentResource {
 
   constructor(name: string, args: IsolatedNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:compute:IsolatedNamespace", name, {}, opts);
+    const k8s = kubernetesSdk();
     const namespace = new k8s.core.v1.Namespace(
       `${name}-ns`,
       {
@@ -179,7 +181,7 @@ export class IsolatedNamespace extends pulumi.ComponentResource {
     );
     const policy = (
       suffix: string,
-      spec: pulumi.Input<k8s.types.input.networking.v1.NetworkPolicySpec>,
+      spec: pulumi.Input<K8s.types.input.networking.v1.NetworkPolicySpec>,
     ) =>
       new k8s.networking.v1.NetworkPolicy(
         `${name}-${suffix}`,

@@ -3,7 +3,7 @@
  * labelled ConfigMap the pooled workloads read (quotas, the role to assume for the tenant).
  * No namespace, quota or nodes of its own.
  */
-import * as k8s from "@pulumi/kubernetes";
+import { kubernetesSdk } from "../kubernetesSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 import { DECLARED_OWNERSHIP } from "./declaredOwnership.ts";
 
@@ -29,6 +29,7 @@ export class PoolRegistration extends pulumi.ComponentResource {
 
   constructor(name: string, args: PoolRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:compute:PoolRegistration", name, {}, opts);
+    const k8s = kubernetesSdk();
     const configMap = new k8s.core.v1.ConfigMap(
       `${name}-registration`,
       {

@@ -9,7 +9,7 @@
  * - `account`: a {@link TenantAccount}; the role is trusted by that account.
  */
 import { awsSdk } from "../awsSdk.ts";
-import * as k8s from "@pulumi/kubernetes";
+import { kubernetesSdk } from "../kubernetesSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 import type { ComputeMode } from "../../catalog/index.ts";
 import { assertNever } from "../../contract/index.ts";
@@ -268,7 +268,7 @@ function namespaceWorkloads(
     },
     { parent },
   );
-  new k8s.apiextensions.CustomResource(
+  new (kubernetesSdk().apiextensions.CustomResource)(
     `${name}-pods-sg-policy`,
     {
       apiVersion: "vpcresources.k8s.aws/v1beta1",

@@ -22,10 +22,12 @@ import {
   type RoutingRecord,
 } from "../../contract/index.ts";
 import { cancellable } from "./cancellation.ts";
+import { setConfigOnce } from "./configOnce.ts";
 import { driftCollector, type DriftReport } from "./driftReport.ts";
 import type { EngineSettings } from "./engine.ts";
 import { StackOperationError, toStackError, toStackErrorWithPolicies } from "./errors.ts";
 import { KeyedMutex } from "./keyedMutex.ts";
+import { leanUp } from "./leanUp.ts";
 import { PreviewCollector, type TenantPreview } from "./previewSummary.ts";
 import { stackWorkspace } from "./workspace.ts";
 
@@ -76,8 +78,9 @@ export class TenantStackRunner {
   /** Creates or selects the tenant's stack, sets its config and deploys it. */
   async up(tenant: ResolvedTenant, observer: RunObserver = {}): Promise<UpResult> {
     return this.withStack(tenant, async (stack) => {
+      const cli = { command: this.options.engine.command.command, env: this.options.engine.env };
       const result = await this.engine(stack, observer, (opts) =>
-        stack.up({ ...opts, ...this.policies() }),
+        leanUp(stack, { ...opts, ...this.policies() }, cli),
       );
       const outputs = outputValues(result.outputs);
       return {
@@ -123,7 +126,7 @@ export class TenantStackRunner {
           "stack does not exist: the tenant has not been deployed",
         );
       }
-      await stack.setAllConfig(this.options.configFor(tenant));
+      await this.setConfig(stack, tenant);
       const drift = driftCollector(stackName);
       const observed: RunObserver = {
         ...observer,
@@ -233,9 +236,15 @@ export class TenantStackRunner {
         await this.workspaceArgs(stackName),
         this.workspaceOptions(),
       );
-      await stack.setAllConfig(this.options.configFor(tenant));
+      await this.setConfig(stack, tenant);
       return work(stack);
     });
+  }
+
+  /** The tenant's stack config, set only when it changed (./configOnce.ts). */
+  private async setConfig(stack: Stack, tenant: ResolvedTenant): Promise<void> {
+    const passphrase = this.options.engine.env.PULUMI_CONFIG_PASSPHRASE;
+    await setConfigOnce(stack, this.options.configFor(tenant), passphrase);
   }
 
   /**

@@ -17,8 +17,9 @@ export async function stackWorkspace(
 ): Promise<string> {
   const dir = join(stateDir, "workspaces", stackName);
   await mkdir(dir, { recursive: true });
-  // `--import tsx` would resolve from the workspace dir; give node the loader's absolute path.
-  const tsxLoader = createRequire(join(projectDir, "package.json")).resolve("tsx");
+  // `--import tsx/esm` would resolve from the workspace dir; give node the loader's absolute path.
+  // ESM hooks only: the program is ESM, and the SDKs' CommonJS `require`s skip tsx's CJS hook.
+  const tsxLoader = createRequire(join(projectDir, "package.json")).resolve("tsx/esm");
   const project = {
     name: "tenancy",
     runtime: { name: "nodejs", options: { typescript: false, nodeargs: `--import ${tsxLoader}` } },

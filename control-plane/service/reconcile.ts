@@ -23,7 +23,8 @@ import type { TenantRecord } from "../store/records.ts";
 import type { Queryable } from "../store/store.ts";
 import { listTenants } from "../store/store.ts";
 import { DomainError } from "./domainErrors.ts";
-import { stableJson, type TenantService } from "./tenantService.ts";
+import { stableJson } from "../../fleet/stableJson.ts";
+import type { TenantService } from "./tenantService.ts";
 
 export type ReconcileAction = "signup" | "update" | "move" | "offboard" | "unchanged" | "refused";
 

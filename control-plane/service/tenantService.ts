@@ -42,6 +42,7 @@ import { DomainError, type FieldError } from "./domainErrors.ts";
 import { abortMoveOperation } from "./moveAbort.ts";
 import { graceOf, plannedMove, sameMove, type MoveInput } from "./movePlan.ts";
 import { inTransaction } from "./transaction.ts";
+import { stableJson } from "../../fleet/stableJson.ts";
 
 export interface TenantServiceDeps {
   readonly pool: pg.Pool;
@@ -469,15 +470,3 @@ export interface TenantPatch {
 
 /** Reason of the changes refused while a tenant's data moves. */
 export const MOVING_REASON = "tenant-moving";
-
-/** JSON with sorted keys, so equal bodies hash equally whatever their key order. */
-export function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    return `{${Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${stableJson((value as Record<string, unknown>)[key])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}

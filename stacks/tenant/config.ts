@@ -6,7 +6,6 @@
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
-import { formatDiagnostic, loadCatalog, resolveCatalog } from "../../catalog/index.ts";
 import {
   CONFIG_NAMES,
   CONFIG_NAMESPACE,
@@ -85,6 +84,9 @@ export function catalogDir(dir: string): string {
 }
 
 async function tenantFromCatalog(dir: string, slug: string): Promise<ResolvedTenant> {
+  // Loaded here only: a stack given its tenant in config (the service, `tenancy up`) never
+  // loads the catalog reader and its YAML parser.
+  const { formatDiagnostic, loadCatalog, resolveCatalog } = await import("../../catalog/index.ts");
   const loaded = await loadCatalog(dir);
   if (!loaded.ok) {
     throw new Error(

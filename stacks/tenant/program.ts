@@ -3,7 +3,7 @@
  * Pulumi engine (via ./config.ts) and the offline planner (mock runtime) run the same code.
  */
 import { awsSdk } from "../../components/awsSdk.ts";
-import * as k8s from "@pulumi/kubernetes";
+import { kubernetesSdk } from "../../components/kubernetesSdk.ts";
 import * as pulumi from "@pulumi/pulumi";
 import { platformStackFor, type ResolvedTenant, type Target } from "../../contract/index.ts";
 import type { InDatabaseProvisioner } from "../../components/database/inDatabaseProvisioner.ts";
@@ -37,7 +37,7 @@ export async function tenantProgram(inputs: TenantProgramInputs): Promise<Record
     const localCluster =
       inputs.localKubeconfig === undefined
         ? undefined
-        : new k8s.Provider(LOCAL_CLUSTER_PROVIDER, {
+        : new (kubernetesSdk().Provider)(LOCAL_CLUSTER_PROVIDER, {
             kubeconfig: inputs.localKubeconfig,
             enableServerSideApply: true,
           });
@@ -54,7 +54,7 @@ export async function tenantProgram(inputs: TenantProgramInputs): Promise<Record
     const platform = reference.outputs.apply((outputs) => parsePlatformOutputs(outputs, stackName));
     const aws = awsSdk();
     const awsProvider = new aws.Provider(`aws-${tenant.region}`, { region: tenant.region });
-    const cluster = new k8s.Provider(`cluster-${tenant.region}`, {
+    const cluster = new (kubernetesSdk().Provider)(`cluster-${tenant.region}`, {
       kubeconfig: platform.kubeconfig,
       enableServerSideApply: true,
       deleteUnreachable: false,

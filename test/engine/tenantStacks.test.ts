@@ -82,6 +82,13 @@ describeWithEngine("tenant stacks on the real engine (local target)", () => {
       database: `${db.current.name}_db_e2e_silo`,
     });
     expect(bridge.routing.notProvisioned.sort()).toEqual(["compute", "identity", "storage"]);
+    // Outputs in plain text (the password is a secret output) and the changes of the update,
+    // from one `stack output --show-secrets` and the update's summary event (./leanUp.ts).
+    expect(bridge.outputs.databasePassword).toMatch(/^\S{16,}$/);
+    expect(bridge.changes.create).toBeGreaterThanOrEqual(3);
+    const again = await runner.up(schemaTenant);
+    expect(again.changes).toEqual({ same: bridge.changes.create });
+    expect(again.outputs.databasePassword).toBe(bridge.outputs.databasePassword);
 
     const role = `${db.current.rolePrefix}_t_e2e_bridge`;
     expect(

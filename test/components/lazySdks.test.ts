@@ -1,7 +1,8 @@
 /**
- * The AWS SDK is loaded only by programs that declare AWS resources: a tenant program on the
- * `local` target (with or without a Kubernetes cluster) runs without it, the `aws` target loads
- * it. Each case runs in a fresh Node process, since the module cache is per process.
+ * The AWS and Kubernetes SDKs are loaded only by programs that declare their resources: a
+ * tenant program on the `local` target runs without the AWS SDK, and without the Kubernetes
+ * SDK too when no cluster runs; the `aws` target loads both. Each case runs in a fresh Node
+ * process, since the module cache is per process.
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
@@ -34,9 +35,9 @@ async function sdksLoaded(target: string, slug: string, kube: "kube" | "none") {
   };
 }
 
-describe("the AWS SDK is loaded on demand", () => {
+describe("the AWS and Kubernetes SDKs are loaded on demand", () => {
   it.each([
-    ["local", "dunlin", "none", ["kubernetes"]],
+    ["local", "dunlin", "none", []],
     ["local", "dunlin", "kube", ["kubernetes"]],
     ["local", "falcon-bank", "kube", ["kubernetes"]],
     ["aws", "dunlin", "none", ["aws", "kubernetes"]],
