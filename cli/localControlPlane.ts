@@ -25,6 +25,7 @@ import { lazyStackRunner } from "../control-plane/runner/lazyRunner.ts";
 import { repositoryPolicyPacks } from "../control-plane/runner/policyPack.ts";
 import { localStackConfig, type LocalTargetSettings } from "../control-plane/runner/stackConfig.ts";
 import type { DesiredStateCheck } from "../control-plane/service/reconcile.ts";
+import { leaveStopSignalsToCaller } from "../db/embeddedPostgres.ts";
 import { serviceDesiredState } from "../fleet/serviceDesiredState.ts";
 import type { CliIo } from "./io.ts";
 
@@ -159,8 +160,12 @@ function startEngineBuild(logFile: string, ended: () => void): boolean {
   return child.pid !== undefined;
 }
 
-/** Resolves when the process is asked to stop. */
+/**
+ * Resolves when the process is asked to stop (SIGINT, SIGTERM). The caller then stops in
+ * order, the embedded PostgreSQL last: it no longer stops at the signal by itself.
+ */
 export function untilSignal(): Promise<void> {
+  leaveStopSignalsToCaller();
   return new Promise((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());

