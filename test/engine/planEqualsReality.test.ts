@@ -7,19 +7,17 @@
  * planner runs with the deployment's naming (role and database prefixes), as
  * the service configures its stacks.
  */
-import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { resolveTenant, tenantFileSchema, type ResolvedTenant } from "../../catalog/index.ts";
+import type { ResolvedTenant } from "../../catalog/index.ts";
 import type { RoutingRecord } from "../../contract/index.ts";
 import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { TenantStackRunner, type StateResource } from "../../control-plane/runner/tenantStacks.ts";
-import { bootstrapDatabase } from "../../db/bootstrap.ts";
 import { compareDeclared, type DeclaredResource } from "../../stacks/planning/mockRuntime.ts";
 import { plannedProvisionerFor } from "../../stacks/planning/plannedProvisioner.ts";
 import { runTenantUnderMocks } from "../../stacks/planning/planTenant.ts";
-import { exampleTiers } from "../support/controlPlane.ts";
+import { exampleTenant } from "../support/controlPlane.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
-import { useTestDatabase } from "../support/postgres.ts";
+import { bootstrapTestDatabase, useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 
@@ -52,15 +50,15 @@ describeWithEngine("plan equals reality (real engine, local target)", () => {
     const { url, rolePrefix, name } = db.current;
     naming.rolePrefix = rolePrefix;
     naming.databasePrefix = `${name}_db`;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await bootstrapDatabase(client, { rolePrefix });
-    await client.end();
-    const tiers = await exampleTiers();
-    const spec = (input: object) => resolveTenant(tenantFileSchema.parse(input), tiers);
+    await bootstrapTestDatabase(db.current);
     tenants.push(
-      spec({ slug: "plan-bridge", name: "Bridge", tier: "pro" }),
-      spec({ slug: "plan-silo", name: "Silo", tier: "pro", overrides: { database: "dedicated" } }),
+      await exampleTenant({ slug: "plan-bridge", name: "Bridge", tier: "pro" }),
+      await exampleTenant({
+        slug: "plan-silo",
+        name: "Silo",
+        tier: "pro",
+        overrides: { database: "dedicated" },
+      }),
     );
     runner = new TenantStackRunner({
       engine: await testEngine(),

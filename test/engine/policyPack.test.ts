@@ -14,19 +14,16 @@ import {
   type PolicyEvent,
   type Stack,
 } from "@pulumi/pulumi/automation/index.js";
-import pg from "pg";
 import { beforeAll, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { resolveTenant, tenantFileSchema } from "../../catalog/index.ts";
 import type { EngineSettings } from "../../control-plane/runner/engine.ts";
 import { toStackErrorWithPolicies } from "../../control-plane/runner/errors.ts";
 import { repositoryPolicyPacks } from "../../control-plane/runner/policyPack.ts";
 import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
-import { bootstrapDatabase } from "../../db/bootstrap.ts";
-import { exampleTiers } from "../support/controlPlane.ts";
+import { exampleTenant } from "../support/controlPlane.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
-import { useTestDatabase } from "../support/postgres.ts";
+import { bootstrapTestDatabase, useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 const FIXTURE = resolve("test", "engine", "fixtures", "namespaceGrant.ts");
@@ -139,14 +136,8 @@ describeWithEngine("the policy pack through the engine", () => {
 
   it("passes a real tenant stack previewed by the runner with the pack", async () => {
     const { url, rolePrefix, name } = db.current;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await bootstrapDatabase(client, { rolePrefix });
-    await client.end();
-    const tenant = resolveTenant(
-      tenantFileSchema.parse({ slug: "policy-bridge", name: "Policy", tier: "pro" }),
-      await exampleTiers(),
-    );
+    await bootstrapTestDatabase(db.current);
+    const tenant = await exampleTenant({ slug: "policy-bridge", name: "Policy", tier: "pro" });
     const runner = new TenantStackRunner({
       engine,
       configFor: localStackConfig({ adminUrl: url, rolePrefix, databasePrefix: `${name}_db` }),

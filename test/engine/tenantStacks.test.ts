@@ -4,13 +4,12 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { resolveTenant, tenantFileSchema, type ResolvedTenant } from "../../catalog/index.ts";
+import type { ResolvedTenant } from "../../catalog/index.ts";
 import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
-import { bootstrapDatabase } from "../../db/bootstrap.ts";
-import { exampleTiers } from "../support/controlPlane.ts";
+import { exampleTenant } from "../support/controlPlane.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
-import { useTestDatabase } from "../support/postgres.ts";
+import { bootstrapTestDatabase, useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 
@@ -21,19 +20,14 @@ describeWithEngine("tenant stacks on the real engine (local target)", () => {
 
   beforeAll(async () => {
     const { url, rolePrefix, name } = db.current;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await bootstrapDatabase(client, { rolePrefix });
-    await client.end();
-    const tiers = await exampleTiers();
-    const spec = (input: object) => resolveTenant(tenantFileSchema.parse(input), tiers);
-    schemaTenant = spec({
+    await bootstrapTestDatabase(db.current);
+    schemaTenant = await exampleTenant({
       slug: "e2e-bridge",
       name: "Bridge",
       tier: "pro",
       quotas: { dbConnections: 5 },
     });
-    dedicatedTenant = spec({
+    dedicatedTenant = await exampleTenant({
       slug: "e2e-silo",
       name: "Silo",
       tier: "pro",

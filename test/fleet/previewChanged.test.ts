@@ -3,15 +3,13 @@
  * finds affected (in a real temporary git repository), and its report is grouped like the
  * diff. A comment-only change opens no engine at all.
  */
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { previewCommand, type PreviewRunner } from "../../cli/previewCommand.ts";
 import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
-import { bootstrapDatabase } from "../../db/bootstrap.ts";
 import { PREVIEW_COMMENT_MARKER } from "../../fleet/previewGroups.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
-import { useTestDatabase } from "../support/postgres.ts";
+import { bootstrapTestDatabase, useTestDatabase } from "../support/postgres.ts";
 import { createTestRepo, generatedSlug, type TestRepo } from "./gitRepo.ts";
 
 interface PreviewJson {
@@ -88,10 +86,7 @@ describeWithEngine("tenancy preview --changed on the real engine (local target)"
   beforeAll(async () => {
     repo = createTestRepo(4);
     const { url, rolePrefix, name } = db.current;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await bootstrapDatabase(client, { rolePrefix });
-    await client.end();
+    await bootstrapTestDatabase(db.current);
     const engine = await testEngine();
     const runner = new TenantStackRunner({
       engine,

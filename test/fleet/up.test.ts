@@ -3,17 +3,15 @@
  * hash, and a second rollout starts no engine; a tenant the service is working on is never
  * raced; a failing tenant halts the rollout with the engine's reason.
  */
-import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { resolveTenant, tenantFileSchema, type ResolvedTenant } from "../../catalog/index.ts";
 import { runUp, type UpContext, type UpSettings } from "../../cli/upCommand.ts";
 import { tryTenantLock } from "../../control-plane/jobs/tenantLock.ts";
 import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
 import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
-import { bootstrapDatabase } from "../../db/bootstrap.ts";
 import { exampleTiers } from "../support/controlPlane.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
-import { useTestDatabase } from "../support/postgres.ts";
+import { bootstrapTestDatabase, useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 
@@ -47,10 +45,7 @@ describeWithEngine("tenancy up on the real engine (local target)", () => {
 
   beforeAll(async () => {
     const { url, rolePrefix, name } = db.current;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await bootstrapDatabase(client, { rolePrefix });
-    await client.end();
+    await bootstrapTestDatabase(db.current);
     const tiers = await exampleTiers();
     const spec = (slug: string) =>
       resolveTenant(tenantFileSchema.parse({ slug, name: slug, tier: "pro" }), tiers);

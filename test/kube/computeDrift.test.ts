@@ -12,7 +12,8 @@ import type { ResolvedTenant } from "../../catalog/index.ts";
 import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
 import { describeWithCluster, kubeClient, testCluster, type KubeClient } from "../support/kube.ts";
 import { useTestDatabase } from "../support/postgres.ts";
-import { exampleTenant, kubeStackRunner } from "../support/kubeStacks.ts";
+import { exampleTenant } from "../support/controlPlane.ts";
+import { kubeStackRunner } from "../support/kubeStacks.ts";
 
 const db = useTestDatabase();
 

@@ -20,7 +20,8 @@ import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
 import { describeWithCluster, kubeClient, type KubeClient } from "../support/kube.ts";
 import { freePort } from "../support/ports.ts";
 import { useTestDatabase } from "../support/postgres.ts";
-import { exampleTenant, kubeStackRunner } from "../support/kubeStacks.ts";
+import { exampleTenant } from "../support/controlPlane.ts";
+import { kubeStackRunner } from "../support/kubeStacks.ts";
 
 const db = useTestDatabase();
 

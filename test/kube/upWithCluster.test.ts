@@ -3,18 +3,16 @@
  * a real API server, the desired-state hash is planned with the cluster (so a second run starts
  * no engine), and a quota change reaches the namespace's ResourceQuota.
  */
-import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { ResolvedTenant } from "../../catalog/index.ts";
 import { runUp, type UpContext, type UpSettings } from "../../cli/upCommand.ts";
 import type { LocalCluster } from "../../control-plane/localCluster.ts";
 import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
-import { bootstrapDatabase } from "../../db/bootstrap.ts";
 import { testEngine } from "../support/engine.ts";
 import { describeWithCluster, kubeClient, testCluster, type KubeClient } from "../support/kube.ts";
-import { exampleTenant } from "../support/kubeStacks.ts";
-import { useTestDatabase } from "../support/postgres.ts";
+import { exampleTenant } from "../support/controlPlane.ts";
+import { bootstrapTestDatabase, useTestDatabase } from "../support/postgres.ts";
 
 const db = useTestDatabase();
 const QUOTA = "/api/v1/namespaces/tenant-kube-up/resourcequotas/tenancy-quota";
@@ -53,10 +51,7 @@ describeWithCluster("tenancy up with the local cluster's kubeconfig", () => {
     cluster = await testCluster();
     admin = kubeClient(cluster);
     const { url, rolePrefix, name } = db.current;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await bootstrapDatabase(client, { rolePrefix });
-    await client.end();
+    await bootstrapTestDatabase(db.current);
     context = {
       engine: await testEngine(),
       local: {

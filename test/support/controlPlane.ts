@@ -4,7 +4,13 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { loadCatalog, type TiersFile } from "../../catalog/index.ts";
+import {
+  loadCatalog,
+  resolveTenant,
+  tenantFileSchema,
+  type ResolvedTenant,
+  type TiersFile,
+} from "../../catalog/index.ts";
 import {
   startControlPlane,
   type ControlPlane,
@@ -24,6 +30,11 @@ export async function exampleTiers(): Promise<TiersFile> {
   const loaded = await loadCatalog("tenants");
   if (!loaded.ok) throw new Error("example catalog is invalid");
   return loaded.catalog.tiers;
+}
+
+/** A tenant of the example catalog's tiers, from a tenant file's fields. */
+export async function exampleTenant(file: object): Promise<ResolvedTenant> {
+  return resolveTenant(tenantFileSchema.parse(file), await exampleTiers());
 }
 
 /** `name` is the file's test database (its prefix names the extra databases and roles). */

@@ -1,16 +1,12 @@
 /**
  * Tenant stacks on the local target with a Kubernetes cluster, for the tests in test/kube: a
- * runner over the file's bootstrapped database, and the tenants those tests deploy.
+ * runner over the file's bootstrapped database.
  */
-import pg from "pg";
-import { resolveTenant, tenantFileSchema, type ResolvedTenant } from "../../catalog/index.ts";
 import type { LocalCluster } from "../../control-plane/localCluster.ts";
 import { localStackConfig } from "../../control-plane/runner/stackConfig.ts";
 import { TenantStackRunner } from "../../control-plane/runner/tenantStacks.ts";
-import { bootstrapDatabase } from "../../db/bootstrap.ts";
-import { exampleTiers } from "./controlPlane.ts";
 import { testEngine } from "./engine.ts";
-import type { TestDatabase } from "./postgres.ts";
+import { bootstrapTestDatabase, type TestDatabase } from "./postgres.ts";
 
 /** Bootstraps the test database and returns a runner deploying into it and `cluster`. */
 export async function kubeStackRunner(
@@ -18,13 +14,7 @@ export async function kubeStackRunner(
   cluster: LocalCluster,
 ): Promise<TenantStackRunner> {
   const { url, rolePrefix, name } = database;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await bootstrapDatabase(client, { rolePrefix });
-  } finally {
-    await client.end();
-  }
+  await bootstrapTestDatabase(database);
   return new TenantStackRunner({
     engine: await testEngine(),
     configFor: localStackConfig({
@@ -35,9 +25,4 @@ export async function kubeStackRunner(
     }),
     lockBackoffMs: 200,
   });
-}
-
-/** A tenant of the example catalog's tiers, from a tenant file's fields. */
-export async function exampleTenant(file: object): Promise<ResolvedTenant> {
-  return resolveTenant(tenantFileSchema.parse(file), await exampleTiers());
 }

@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, inject } from "vitest";
+import { bootstrapDatabase } from "../../db/bootstrap.ts";
 
 export interface TestDatabase {
   /** Superuser URL of this file's own database. */
@@ -94,6 +95,19 @@ export async function queryRows<T extends pg.QueryResultRow>(
   await client.connect();
   try {
     return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Bootstraps the test database: the platform schema and roles named after its prefix. */
+export async function bootstrapTestDatabase(
+  db: Pick<TestDatabase, "url" | "rolePrefix">,
+): Promise<void> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    await bootstrapDatabase(client, { rolePrefix: db.rolePrefix });
   } finally {
     await client.end();
   }
