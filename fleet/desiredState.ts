@@ -1,8 +1,8 @@
 /**
  * The desired state of a tenant stack as one hash: the resolved spec and stack config, the
  * tenant's declared resources with their inputs (planned under the mock runtime, see
- * ./declaredResources.ts), the code of the in-database dynamic provider (`db/`: the engine
- * serializes it into the resource, the planner does not see it), and the engine and
+ * ./declaredResources.ts), the code of the in-database dynamic provider (./providerCode.ts: the
+ * engine serializes it into the resource, the planner does not see it), and the engine and
  * provider-SDK versions. So a component change that alters a tenant's resources changes that
  * tenant's hash, and a change that alters nothing it declares (a comment, a refactoring)
  * changes no hash. `tenancy up` records it after a successful update and skips a stack whose
@@ -32,8 +32,6 @@ export const PROGRAM_PATHS = [
   "Pulumi.yaml",
   "package-lock.json",
 ];
-/** The dynamic provider's code: what `__provider` of the in-database resource serializes. */
-export const PROVIDER_CODE_PATHS = ["db"];
 const PROGRAM_FILE = /\.(ts|js|mjs|sql|json|ya?ml)$/;
 /** Stack settings files in stacks/ are examples, not program code. */
 const NOT_PROGRAM = /(^|\/)Pulumi\.[^/]+\.yaml$|\.md$/;
@@ -90,7 +88,7 @@ export interface DesiredStateInputs {
   readonly config: unknown;
   /** Hash of the tenant's declared resources with inputs (./declaredResources.ts). */
   readonly resources: string;
-  /** Hash of the dynamic provider's code ({@link PROVIDER_CODE_PATHS}). */
+  /** Hash of the dynamic provider's code (./providerCode.ts). */
   readonly providerCode: string;
   readonly engine: string;
   readonly sdks: Readonly<Record<string, string>>;

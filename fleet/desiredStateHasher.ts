@@ -8,12 +8,8 @@ import type { ResolvedTenant } from "../catalog/index.ts";
 import type { EngineSettings } from "../control-plane/runner/engine.ts";
 import { localStackConfig, type LocalTargetSettings } from "../control-plane/runner/stackConfig.ts";
 import { declaredResourceHashes } from "./declaredResources.ts";
-import {
-  desiredStateHash,
-  programCodeHash,
-  PROVIDER_CODE_PATHS,
-  sdkVersions,
-} from "./desiredState.ts";
+import { desiredStateHash, programCodeHash, sdkVersions } from "./desiredState.ts";
+import { providerCodeFiles } from "./providerCode.ts";
 import { stableJson } from "./stableJson.ts";
 
 /** Who deploys: the engine (its program and version) and the local target's settings. */
@@ -47,7 +43,7 @@ export async function desiredStateHasher(
       target: "local",
       localCluster: context.local.kubeconfig !== undefined,
     }),
-    programCodeHash(root, PROVIDER_CODE_PATHS),
+    providerCodeFiles(root).then((files) => programCodeHash(root, files)),
     sdkVersions(root),
   ]);
   const engine = context.engine.command.version?.toString() ?? "unknown";
