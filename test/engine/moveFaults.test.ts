@@ -4,11 +4,17 @@
  * dies with the worker's connection) — and a new worker resumes it to the end, every row and
  * every acknowledged write present.
  */
+import type { ChildProcess } from "node:child_process";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
-import { startWriter, tenantDatabase, type TenantDatabase } from "../support/moveWriter.ts";
+import {
+  startWriter,
+  tenantDatabase,
+  type TenantDatabase,
+  type Writer,
+} from "../support/moveWriter.ts";
 import { adminUrl, queryRows, useTestDatabase, withDatabase } from "../support/postgres.ts";
 import { workerProcesses, type WorkerProcesses } from "../support/workerProcesses.ts";
 
@@ -68,6 +74,27 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
   const shared = <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
     queryRows<T>(plane.sharedUrl, sql, params);
 
+  /** Kills `worker` (and its engine) once the move has copied five batches. */
+  async function killAfterCopyBatches(operationId: string, worker: ChildProcess): Promise<void> {
+    await until("copy batches", async () => {
+      const { rows } = await plane.pool.query(
+        "SELECT count(*)::int AS n FROM control_plane.operation_events WHERE operation_id = $1 AND data ->> 'step' = 'copy'",
+        [operationId],
+      );
+      return (rows[0] as { n: number }).n >= 5 ? true : undefined;
+    });
+    workers.kill(worker);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+
+  /** The tenant's writes are accepted (no fence left behind): more than three new ones. */
+  async function writesAccepted(writer: Writer): Promise<void> {
+    const before = writer.acknowledged.length;
+    await until("a write after the kill", async () =>
+      writer.acknowledged.length > before + 3 ? true : undefined,
+    );
+  }
+
   async function signUpWithRows(slug: string, projects: number): Promise<string> {
     const created = await plane.request("/v1/tenants", {
       method: "POST",
@@ -104,25 +131,14 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
     const writer = startWriter(tenants, slug, "w");
     const operationId = await startMove(slug);
     // Some batches in: kill the worker and its engine.
-    await until("copy batches", async () => {
-      const { rows } = await plane.pool.query(
-        "SELECT count(*)::int AS n FROM control_plane.operation_events WHERE operation_id = $1 AND data ->> 'step' = 'copy'",
-        [operationId],
-      );
-      return (rows[0] as { n: number }).n >= 5 ? true : undefined;
-    });
-    workers.kill(first);
-    await new Promise((r) => setTimeout(r, 1000));
+    await killAfterCopyBatches(operationId, first);
     // Not half-applied: still pooled, still moving, writes accepted (no fence left behind).
     expect(await registryMode(slug)).toBe("pool");
     const tenant = (await (await plane.request(`/v1/tenants/${slug}`)).json()) as {
       state: string;
     };
     expect(tenant.state).toBe("moving");
-    const before = writer.acknowledged.length;
-    await until("a write after the kill", async () =>
-      writer.acknowledged.length > before + 3 ? true : undefined,
-    );
+    await writesAccepted(writer);
 
     workers.start();
     const done = await finished(operationId);
@@ -235,20 +251,9 @@ describeWithEngine("move faults: a worker killed mid-move", () => {
       tier: "enterprise",
       overrides: { identity: "shared" },
     });
-    await until("copy batches", async () => {
-      const { rows } = await plane.pool.query(
-        "SELECT count(*)::int AS n FROM control_plane.operation_events WHERE operation_id = $1 AND data ->> 'step' = 'copy'",
-        [operationId],
-      );
-      return (rows[0] as { n: number }).n >= 5 ? true : undefined;
-    });
-    workers.kill(first);
-    await new Promise((r) => setTimeout(r, 1000));
+    await killAfterCopyBatches(operationId, first);
     expect(await registryMode(slug)).toBe("pool");
-    const before = writer.acknowledged.length;
-    await until("a write after the kill", async () =>
-      writer.acknowledged.length > before + 3 ? true : undefined,
-    );
+    await writesAccepted(writer);
 
     workers.start();
     const done = await finished(operationId);
