@@ -9,12 +9,8 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTestControlPlane, type TestControlPlane } from "../support/controlPlane.ts";
 import { describeWithEngine, testEngine } from "../support/engine.ts";
-import {
-  startWriter,
-  tenantDatabase,
-  type TenantDatabase,
-  type Writer,
-} from "../support/moveWriter.ts";
+import { startWriter, tenantDatabase, type TenantDatabase } from "../support/moveWriter.ts";
+import type { Writer } from "../support/moveWriter.ts";
 import { adminUrl, queryRows, useTestDatabase, withDatabase } from "../support/postgres.ts";
 import { workerProcesses, type WorkerProcesses } from "../support/workerProcesses.ts";
 
