@@ -165,6 +165,20 @@ export class DesiredStateStore {
     return same ? "current" : "stale";
   }
 
+  /**
+   * The hash recorded for the stack when its record is still fresh (recorded for exactly the
+   * state file there now), else undefined. Whatever the program on disk is now.
+   */
+  async freshHash(stack: string): Promise<string | undefined> {
+    if (!this.backendDir) return undefined;
+    try {
+      const record = JSON.parse(await readFile(this.recordPath(stack), "utf8")) as Record_;
+      return (await this.status(stack, record.hash)) === "current" ? record.hash : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Records `hash` for the stack's current state (call right after a successful update). */
   async record(stack: string, hash: string): Promise<void> {
     if (!this.backendDir) return;

@@ -9,6 +9,7 @@
  *   from the program on disk while the engine runs (it plans the tenant under the mock runtime,
  *   seconds); if that fails the update still succeeds, says so in its log, and the next
  *   reconcile updates the stack again.
+ * - A refresh that finds no drift carries a fresh record over to the refreshed state.
  * - `check`: reconcile's question, which stacks are not at their desired state and why.
  *   Without a record (a stack deployed before records existed, a fresh state directory) there
  *   is nothing that proves the deployed program equal to this one: the stack is updated (the
@@ -77,7 +78,21 @@ export function serviceDesiredState(options: ServiceDesiredStateOptions): Servic
     recording(runner: StackRunner): StackRunner {
       return {
         ...(runner.availability ? { availability: () => runner.availability!() } : {}),
-        refresh: (tenant, observer) => runner.refresh(tenant, observer),
+        async refresh(tenant, observer) {
+          // A refresh rewrites the stack's state, which makes its record stale. One that finds
+          // no drift leaves the stack as its last update deployed it: a record that was fresh
+          // before is carried over to the new state, so the next reconcile does not run the
+          // engine for nothing. A refresh that found drift leaves it stale (updated next).
+          const stack = stackNameOf(tenant.slug);
+          const before = await records()
+            .then(async ({ store }) => ({ store, hash: await store.freshHash(stack) }))
+            .catch(() => undefined);
+          const report = await runner.refresh(tenant, observer);
+          if (before?.hash !== undefined && report.drifted.length === 0) {
+            await before.store.record(stack, before.hash).catch(() => undefined);
+          }
+          return report;
+        },
         destroy: (slug, observer) => runner.destroy(slug, observer),
         repairInterrupted: (slug) => runner.repairInterrupted(slug),
         async up(tenant, observer) {

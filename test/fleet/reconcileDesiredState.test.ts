@@ -193,6 +193,26 @@ describeWithEngine("reconcile compares the desired-state hash (real engine)", ()
     );
     expect(deployed).toEqual([]);
     expect(report.unchanged).toEqual(["rd-dedicated", "rd-schema"]);
+
+    // A refresh that finds no drift rewrites the state but keeps the record current: the next
+    // reconcile still starts nothing. One that finds drift leaves it stale (updated next).
+    const refreshed = await plane.service.refresh("rd-schema");
+    const done = await waitForOperation<{ state: string }>(plane, refreshed.operation.id, {
+      timeoutMs: 300_000,
+    });
+    expect(done.state).toBe("succeeded");
+    expect(await recordStatuses()).toEqual({ "rd-schema": "current", "rd-dedicated": "current" });
+    await superQuery(
+      `${db.current.name}_shared`,
+      `ALTER ROLE "${db.current.rolePrefix}_t_rd_schema" CONNECTION LIMIT 2`,
+    );
+    const drifted = await plane.service.refresh("rd-schema");
+    await waitForOperation(plane, drifted.operation.id, { timeoutMs: 300_000 });
+    expect(await recordStatuses()).toEqual({ "rd-schema": "stale", "rd-dedicated": "current" });
+    const repaired = await reconcileAndWait();
+    expect(repaired.actions["rd-schema"]).toBe("update");
+    expect((await role("rd-schema")).rolconnlimit).not.toBe(2);
+    expect((await reconcileAndWait()).actions).toEqual(allUnchanged);
   }, 900_000);
 
   it("a component change updates exactly the tenants whose resources it alters, and records them", async () => {
