@@ -15,6 +15,7 @@
  * (grace) and purged after the figures are taken; the purge is timed separately.
  *
  *   node --import tsx bench/move.ts [--rows 1000000] [--to schema,pool,dedicated] [--batch 5000]
+ *        [--copy-pace 0]   (after each copy batch, pause that many times its duration)
  *        [--baseline 15] [--pace 2] [--neighbours 2]
  *
  * Uses DATABASE_URL when set (a superuser URL), else starts an embedded PostgreSQL.
@@ -59,6 +60,7 @@ const { values } = parseArgs({
     rows: { type: "string", default: "1000000" },
     to: { type: "string", default: "schema,pool,dedicated" },
     batch: { type: "string", default: "5000" },
+    "copy-pace": { type: "string", default: "0" },
     baseline: { type: "string", default: "15" },
     pace: { type: "string", default: "2" },
     neighbours: { type: "string", default: "2" },
@@ -66,6 +68,7 @@ const { values } = parseArgs({
 });
 const ROWS = Number(values.rows);
 const BATCH = Number(values.batch);
+const COPY_PACE = Number(values["copy-pace"]);
 const BASELINE_MS = Number(values.baseline) * 1000;
 const PACE_MS = Number(values.pace);
 const NEIGHBOURS = Number(values.neighbours);
@@ -247,6 +250,7 @@ async function runMove(
     to,
     password,
     batchSize: BATCH,
+    copyPace: COPY_PACE,
     graceMs: 3_600_000,
     onProgress: (progress) => {
       steps.push({ at: performance.now(), progress });

@@ -71,6 +71,12 @@ export interface MoveOptions extends DriverOptions {
   readonly graceMs?: number;
   /** Rows per copy batch. @default 5000 */
   readonly batchSize?: number;
+  /**
+   * Pacing of the bulk copy: after each batch the mover waits this many times the batch's own
+   * duration (1 = copy half of the time). On a server the copy saturates, other tenants'
+   * transactions queue behind it; pacing trades move time for their latency. @default 0
+   */
+  readonly copyPace?: number;
   /** Longest wait for the tenant's in-flight writes when fencing. @default 5000 */
   readonly fenceTimeoutMs?: number;
   /** Password for the new tenant role (moves to schema); generated when omitted. */
@@ -237,6 +243,13 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
   if (!Number.isInteger(graceMs) || graceMs < 0) {
     throw new TenantMoveError(`invalid grace period ${graceMs} ms`, "invalid-grace");
   }
+  const copyPace = options.copyPace ?? 0;
+  if (!Number.isFinite(copyPace) || copyPace < 0 || copyPace > 100) {
+    throw new TenantMoveError(
+      `invalid copy pace ${copyPace}: a number from 0 (no pause) to 100`,
+      "invalid-copy-pace",
+    );
+  }
   const report = async (step: MoveStep, message: string, detail?: Record<string, unknown>) =>
     options.onProgress?.({ step, slug: options.slug, message, ...(detail ? { detail } : {}) });
   return moverConnections(options, async (connections, context) => {
@@ -300,10 +313,15 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
       while (!checkpoint.done) {
         await assertNotAborted(client, row.id, options.slug);
         const before = checkpoint.rows;
+        const batchStarted = Date.now();
         checkpoint = across
           ? await copyBatchAcross(sides, row.id, table, checkpoint, batchSize)
           : await copyBatch(client, row.id, table, checkpoint, batchSize);
         copied += checkpoint.rows - before;
+        if (copyPace > 0 && !checkpoint.done) {
+          const pause = (Date.now() - batchStarted) * copyPace;
+          await new Promise((resolve) => setTimeout(resolve, pause));
+        }
         await report("copy", `${table.source.display}: ${checkpoint.rows} rows`, {
           table: table.source.display,
           rows: checkpoint.rows,

@@ -478,6 +478,22 @@ describe("moving a tenant pool ↔ schema", () => {
     await holder.query("SELECT pg_advisory_lock(hashtext('tenancy.move'), hashtext('stay'))");
     await expect(move("stay", "schema")).rejects.toMatchObject({ reason: "move-running" });
     await holder.end();
+    // Copy pacing: a number from 0 to 100; a paced move copies in batches with pauses between.
+    for (const copyPace of [-1, Number.NaN, 101]) {
+      await expect(move("stay", "schema", { copyPace })).rejects.toMatchObject({
+        reason: "invalid-copy-pace",
+      });
+    }
+    await seed("stay", 250, 10);
+    const copies: number[] = [];
+    const paced = await move("stay", "schema", {
+      copyPace: 1,
+      onProgress: (p) => {
+        if (p.step === "copy") copies.push(Number(p.detail?.rows));
+      },
+    });
+    expect(paced).toMatchObject({ from: "pool", to: "schema" });
+    expect(copies.length).toBeGreaterThan(5); // batches of 100 over 250 projects, 500 tasks
   });
 
   it("tenancy db move: usage errors exit 2, a move prints each step and exits 0", async () => {
