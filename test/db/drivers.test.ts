@@ -1,16 +1,17 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditDatabase } from "../../db/audit.ts";
-import { createTenantDatabaseDriver, type TenantDatabaseDriver } from "../../db/drivers/index.ts";
-import { migrateAll } from "../../db/migrations/migrateAll.ts";
-import {
-  DEFAULT_MIGRATIONS_DIR,
-  loadMigrationDirectory,
-} from "../../db/migrations/migrationSet.ts";
+import type { TenantDatabaseDriver } from "../../db/drivers/index.ts";
 import { connectionSettingsFor } from "../../db/routing.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { useTestDatabase, withDatabase } from "../support/postgres.ts";
-import { bootstrapped, loginUrl, withAdmin, type Bootstrapped } from "./fixtures.ts";
+import {
+  bootstrapped,
+  loginUrl,
+  shippedMigrationsDriver,
+  withAdmin,
+  type Bootstrapped,
+} from "./fixtures.ts";
 
 const db = useTestDatabase();
 let env: Bootstrapped;
@@ -20,14 +21,7 @@ const opened: pg.Client[] = [];
 
 beforeAll(async () => {
   env = await bootstrapped(db.current);
-  const migrations = await loadMigrationDirectory(DEFAULT_MIGRATIONS_DIR);
-  await migrateAll({ url: db.current.url, migrations, rolePrefix: db.current.rolePrefix });
-  driver = createTenantDatabaseDriver({
-    adminUrl: db.current.url,
-    rolePrefix: db.current.rolePrefix,
-    databasePrefix: db.current.name,
-    migrations,
-  });
+  ({ driver } = await shippedMigrationsDriver(db.current));
 });
 afterAll(async () => {
   await Promise.all(opened.map((c) => c.end().catch(() => undefined)));

@@ -2,6 +2,14 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { bootstrapDatabase, type BootstrapResult } from "../../db/bootstrap.ts";
+import { createTenantDatabaseDriver, type TenantDatabaseDriver } from "../../db/drivers/index.ts";
+import type { DriverOptions } from "../../db/drivers/types.ts";
+import { migrateAll } from "../../db/migrations/migrateAll.ts";
+import {
+  DEFAULT_MIGRATIONS_DIR,
+  loadMigrationDirectory,
+  type TenantMigration,
+} from "../../db/migrations/migrationSet.ts";
 import { protectDatabase } from "../../db/protect.ts";
 import type { TestDatabase } from "../support/postgres.ts";
 
@@ -113,4 +121,23 @@ export async function queryWithSettings<T extends pg.QueryResultRow>(
 /** A random uuid. */
 export function uuid(): string {
   return crypto.randomUUID();
+}
+
+/**
+ * The shipped tenant migrations applied to the file's (bootstrapped) database, the driver
+ * options that name them, and a driver provisioning with them.
+ */
+export async function shippedMigrationsDriver(db: TestDatabase): Promise<{
+  readonly options: DriverOptions & { readonly migrations: readonly TenantMigration[] };
+  readonly driver: TenantDatabaseDriver;
+}> {
+  const migrations = await loadMigrationDirectory(DEFAULT_MIGRATIONS_DIR);
+  await migrateAll({ url: db.url, migrations, rolePrefix: db.rolePrefix });
+  const options = {
+    adminUrl: db.url,
+    rolePrefix: db.rolePrefix,
+    databasePrefix: db.name,
+    migrations,
+  };
+  return { options, driver: createTenantDatabaseDriver(options) };
 }

@@ -17,25 +17,20 @@
 import { spawn } from "node:child_process";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantDatabaseDriver, type TenantDatabaseDriver } from "../../db/drivers/index.ts";
-import { migrateAll } from "../../db/migrations/migrateAll.ts";
-import {
-  DEFAULT_MIGRATIONS_DIR,
-  loadMigrationDirectory,
-  type TenantMigration,
-} from "../../db/migrations/migrationSet.ts";
+import type { TenantDatabaseDriver } from "../../db/drivers/index.ts";
+import type { DriverOptions } from "../../db/drivers/types.ts";
 import { moveTenant } from "../../db/moves/moveTenant.ts";
 import { connectionSettingsFor } from "../../db/routing.ts";
 import { createTenantRouter } from "../../db/tenantRouter.ts";
 import { withDatabaseName } from "../../db/transaction.ts";
 import { queryRows, useTestDatabase } from "../support/postgres.ts";
 import { placementPools, registeredRouting } from "../support/tenantRouting.ts";
-import { bootstrapped, type Bootstrapped } from "./fixtures.ts";
+import { bootstrapped, shippedMigrationsDriver, type Bootstrapped } from "./fixtures.ts";
 
 const db = useTestDatabase();
 let env: Bootstrapped;
 let driver: TenantDatabaseDriver;
-let migrations: TenantMigration[];
+let options: DriverOptions;
 const quotas = { dbConnections: 10, statementTimeoutMs: 10_000 };
 const passwords = new Map<string, string>(); // role → password
 const pools = placementPools((routing) => ({
@@ -48,9 +43,7 @@ const children: { pid?: number | undefined }[] = [];
 // its target from the migration directory.
 beforeAll(async () => {
   env = await bootstrapped(db.current, 8);
-  migrations = await loadMigrationDirectory(DEFAULT_MIGRATIONS_DIR);
-  await migrateAll({ url: db.current.url, migrations, rolePrefix: db.current.rolePrefix });
-  driver = createTenantDatabaseDriver(driverOptions());
+  ({ options, driver } = await shippedMigrationsDriver(db.current));
   passwords.set(env.roles.app, env.appPassword);
 });
 afterAll(async () => {
@@ -58,15 +51,6 @@ afterAll(async () => {
   await pools.close();
   await env?.close();
 });
-
-function driverOptions() {
-  return {
-    adminUrl: db.current.url,
-    rolePrefix: db.current.rolePrefix,
-    databasePrefix: db.current.name,
-    migrations,
-  };
-}
 
 const routingOf = (slug: string) => registeredRouting(db.current.url, slug);
 const router = createTenantRouter({
@@ -298,7 +282,7 @@ describe("moves with the mover in another process", () => {
     // Nothing left to abort; and no abort after a switch.
     const nothing = await dbMove("--tenant", slug, "--abort").done;
     expect([nothing.code, nothing.out.trim()]).toEqual([0, `no move of ${slug} to abort`]);
-    await moveTenant({ ...driverOptions(), slug, to: "schema", graceMs: 60_000 });
+    await moveTenant({ ...options, slug, to: "schema", graceMs: 60_000 });
     const late = await dbMove("--tenant", slug, "--abort").done;
     expect(late.code).toBe(1);
     expect(late.err).toMatch(/has switched already; move it back instead/);
@@ -358,7 +342,7 @@ describe("moves with the mover in another process", () => {
       await new Promise((r) => setTimeout(r, 300));
 
       if (slug === "halfway") {
-        const resumed = await moveTenant({ ...driverOptions(), slug, to: "pool", graceMs: 0 });
+        const resumed = await moveTenant({ ...options, slug, to: "pool", graceMs: 0 });
         await new Promise((r) => setTimeout(r, 300));
         await writes.stop();
         expect(resumed.routing).toMatchObject({ mode: "pool", version: 2 });

@@ -7,34 +7,28 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantDatabaseDriver, type TenantDatabaseDriver } from "../../db/drivers/index.ts";
-import { migrateAll } from "../../db/migrations/migrateAll.ts";
-import {
-  DEFAULT_MIGRATIONS_DIR,
-  loadMigrationDirectory,
-  type TenantMigration,
-} from "../../db/migrations/migrationSet.ts";
+import type { TenantDatabaseDriver } from "../../db/drivers/index.ts";
+import type { DriverOptions } from "../../db/drivers/types.ts";
 import { moveTenant, purgeMovedTenant } from "../../db/moves/moveTenant.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { useTestDatabase } from "../support/postgres.ts";
-import { bootstrapped, loginUrl, withAdmin, type Bootstrapped } from "./fixtures.ts";
+import {
+  bootstrapped,
+  loginUrl,
+  shippedMigrationsDriver,
+  withAdmin,
+  type Bootstrapped,
+} from "./fixtures.ts";
 
 const db = useTestDatabase();
 let env: Bootstrapped;
 let driver: TenantDatabaseDriver;
-let migrations: TenantMigration[];
+let driverOptions: DriverOptions;
 const quotas = { dbConnections: 10, statementTimeoutMs: 10_000 };
 
 beforeAll(async () => {
   env = await bootstrapped(db.current, 4);
-  migrations = await loadMigrationDirectory(DEFAULT_MIGRATIONS_DIR);
-  await migrateAll({ url: db.current.url, migrations, rolePrefix: db.current.rolePrefix });
-  driver = createTenantDatabaseDriver({
-    adminUrl: db.current.url,
-    rolePrefix: db.current.rolePrefix,
-    databasePrefix: db.current.name,
-    migrations,
-  });
+  ({ options: driverOptions, driver } = await shippedMigrationsDriver(db.current));
 });
 afterAll(async () => {
   await env?.close();
@@ -74,10 +68,7 @@ describe("the read-only guard of a moved tenant's old pooled rows", () => {
     await seed(leaver.tenantId, 50);
     await seed(neighbour.tenantId, 10);
     await moveTenant({
-      adminUrl: db.current.url,
-      rolePrefix: db.current.rolePrefix,
-      databasePrefix: db.current.name,
-      migrations,
+      ...driverOptions,
       slug: "leaver",
       to: "schema",
       graceMs: 3_600_000,
