@@ -5,7 +5,7 @@
  * - **capture** (during the copy): a write of the tenant records the written keys in
  *   `tenancy.tenant_move_changes` — but first takes the tenant's fence lock in shared mode
  *   with a try-lock, so while the mover holds it exclusively the write fails fast with
- *   TN001 (reads never touch it; other tenants' rows return after one comparison);
+ *   TN001 (reads never touch it; other tenants' rows never reach it, see below);
  * - **read-only** (after the switch, during the grace period): a write of the tenant fails
  *   with TN002, except a DELETE by a session acting as the owner role (`SET ROLE`, as the
  *   purge deletes). Checked on the `role` setting, which only the owner's members can set
@@ -13,6 +13,13 @@
  *   anyway — so a tenant's roles cannot bypass it; and it costs no catalog lookup per row
  *   (the `pg_roles` lookup of the session user it replaces made the purge of 200k guarded
  *   rows 2.1–2.2× as slow as the same purge without a guard; now 1.08×, bench/purge.ts).
+ *
+ * The triggers sit on tables other tenants share (pool), so each is one event with a `WHEN`
+ * on the tenant id (INSERT: NEW, UPDATE: OLD or NEW, DELETE: OLD — one trigger for all
+ * three cannot name both records): the server compares the column itself and calls the
+ * PL/pgSQL function for the moving tenant's rows only. Another tenant's write costs one
+ * comparison per trigger instead of a function call, during the copy and the whole grace
+ * period.
  *
  * The functions are SECURITY DEFINER owned by the owner role (writers need no grant on the
  * change table) with EXECUTE revoked from PUBLIC (triggers fire without it).
@@ -33,9 +40,35 @@ function tag(tenantId: string): string {
   return tenantId.replaceAll("-", "");
 }
 
-/** Name of the trigger (the same on every source table of the move). */
-export function triggerName(tenantId: string): string {
+/** Prefix of the move's trigger names (the same on every source table of the move). */
+export function triggerPrefix(tenantId: string): string {
   return `tenancy_move_${tag(tenantId)}`;
+}
+
+type TriggerEvent = "INSERT" | "UPDATE" | "DELETE";
+
+const EVENTS: readonly TriggerEvent[] = ["INSERT", "UPDATE", "DELETE"];
+
+function triggerName(tenantId: string, event: TriggerEvent): string {
+  return `${triggerPrefix(tenantId)}_${event.slice(0, 3).toLowerCase()}`;
+}
+
+/**
+ * Every trigger name a move of this tenant may have left: one per event, and the single
+ * trigger for all three events that moves installed before the per-event `WHEN` triggers
+ * (its grace-period guard stays until the purge drops it).
+ */
+function allTriggerNames(tenantId: string): string[] {
+  return [triggerPrefix(tenantId), ...EVENTS.map((event) => triggerName(tenantId, event))];
+}
+
+/** The trigger's condition: the row (before or after the write) is the tenant's. */
+function whenSql(table: MoveTable, tenantId: string, event: TriggerEvent): string {
+  const id = `${quoteLiteral(tenantId)}::${table.source.tenantIdType}`;
+  const of = (record: "OLD" | "NEW") => `${record}.tenant_id = ${id}`;
+  if (event === "INSERT") return of("NEW");
+  if (event === "DELETE") return of("OLD");
+  return `${of("OLD")} OR ${of("NEW")}`;
 }
 
 function functionName(tenantId: string, table: MoveTable): string {
@@ -116,15 +149,23 @@ export async function installCaptureTriggers(
     await withShortLock(client, async () => {
       await client.query(`SET LOCAL ROLE ${quoteIdent(owner)}`);
       await client.query(functionSql(tenantId, table, "capture", owner));
-      const trigger = quoteIdent(triggerName(tenantId));
-      const existing = await client.query(
-        "SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = $1::oid AND tgname = $2",
-        [table.source.oid, triggerName(tenantId)],
+      const existing = await client.query<{ tgname: string }>(
+        "SELECT tgname FROM pg_catalog.pg_trigger WHERE tgrelid = $1::oid AND tgname = ANY($2::text[])",
+        [table.source.oid, allTriggerNames(tenantId)],
       );
-      if (existing.rows.length === 0) {
+      const present = new Set(existing.rows.map((r) => r.tgname));
+      for (const event of EVENTS) {
+        if (present.has(triggerName(tenantId, event))) continue;
         await client.query(
-          `CREATE TRIGGER ${trigger} BEFORE INSERT OR UPDATE OR DELETE ON ${table.source.quoted}
-             FOR EACH ROW EXECUTE FUNCTION ${functionName(tenantId, table)}()`,
+          `CREATE TRIGGER ${quoteIdent(triggerName(tenantId, event))} BEFORE ${event} ON ${table.source.quoted}
+             FOR EACH ROW WHEN (${whenSql(table, tenantId, event)})
+             EXECUTE FUNCTION ${functionName(tenantId, table)}()`,
+        );
+      }
+      if (present.has(triggerPrefix(tenantId))) {
+        // A move resumed from before the per-event triggers: the new ones replace it.
+        await client.query(
+          `DROP TRIGGER ${quoteIdent(triggerPrefix(tenantId))} ON ${table.source.quoted}`,
         );
       }
     });
@@ -147,17 +188,23 @@ export async function makeSourceReadOnly(
 
 /** Drops the move's triggers and functions from every table still carrying them. */
 export async function dropMoveTriggers(client: Queryable, tenantId: string): Promise<void> {
-  const { rows } = await client.query<{ table: string }>(
-    `SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS table
+  const { rows } = await client.query<{ table: string; names: string[] }>(
+    `SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS table,
+            pg_catalog.array_agg(t.tgname::text ORDER BY t.tgname) AS names
        FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE t.tgname = $1 AND NOT t.tgisinternal AND t.tgparentid = 0`,
-    [triggerName(tenantId)],
+      WHERE t.tgname = ANY($1::text[]) AND NOT t.tgisinternal AND t.tgparentid = 0
+      GROUP BY 1`,
+    [allTriggerNames(tenantId)],
   );
-  for (const { table } of rows) {
-    await withShortLock(client, () =>
-      client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(triggerName(tenantId))} ON ${table}`),
-    );
+  for (const { table, names } of rows) {
+    // One table per transaction, all its triggers at once (one lock, and no table left with
+    // half a move's triggers).
+    await withShortLock(client, async () => {
+      for (const name of names) {
+        await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(name)} ON ${table}`);
+      }
+    });
   }
   const functions = await client.query<{ fn: string }>(
     `SELECT pg_catalog.format('%I.%I', n.nspname, p.proname) AS fn FROM pg_catalog.pg_proc p
