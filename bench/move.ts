@@ -241,7 +241,7 @@ async function runMove(
   console.log(`\n${label}: big → ${to}; baseline ${BASELINE_MS / 1000} s first`);
   neighbour.phase(`${label} baseline`);
   await sleep(BASELINE_MS);
-  neighbour.phase(`${label} move`);
+  neighbour.phase(`${label} move/start`);
   const steps: { at: number; progress: MoveProgress }[] = [];
   const started = performance.now();
   const result = await moveTenant({
@@ -254,6 +254,7 @@ async function runMove(
     graceMs: 3_600_000,
     onProgress: (progress) => {
       steps.push({ at: performance.now(), progress });
+      neighbour.phase(`${label} move/${progress.step}`);
     },
   });
   const ended = performance.now();
@@ -273,7 +274,15 @@ async function runMove(
     (t) => t.source.rows === t.target.rows && t.source.checksum === t.target.checksum,
   );
   const base = percentile(sorted(neighbour.samples(`${label} baseline`)), 95);
-  const during = percentile(sorted(neighbour.samples(`${label} move`)), 95);
+  const moving = neighbour.samplesUnder(`${label} move/`);
+  const during = percentile(sorted(moving), 95);
+  const byStep = [...new Set(steps.map((s) => s.progress.step))]
+    .map((step) => [step, neighbour.samples(`${label} move/${step}`)] as const)
+    .filter(([, list]) => list.length > 0)
+    .map(
+      ([step, list]) =>
+        `${step} ${(percentile(sorted(list), 95) / base).toFixed(2)}× (${list.length} tx)`,
+    );
   const purging = percentile(sorted(neighbour.samples(`${label} purge`)), 95);
   const pauseAt = steps.findLast((s) => s.at <= pause.endedAt)?.progress.step ?? "?";
   console.log(`  steps: ${timeline}`);
@@ -287,7 +296,8 @@ async function runMove(
     `  copy: ${copy?.copiedRows ?? "?"} rows in ${seconds(copy?.copyMs ?? 0)} = ${rate.toLocaleString("en")} rows/s; whole move ${seconds(ended - started)}; fenced ${result.fencedMs} ms`,
     `  write pause (longest gap between acknowledged writes): ${seconds(pause.ms)} (ended during/after '${pauseAt}'; goal ≤ 2 s)`,
     `  checksums equal: ${equal}; routing version ${result.routing.version}`,
-    `  neighbour p95: baseline ${base.toFixed(1)} ms (${neighbour.samples(`${label} baseline`).length} tx), during the move ${during.toFixed(1)} ms (${neighbour.samples(`${label} move`).length} tx) = ${(during / base).toFixed(2)}× (goal ≤ 1.2×)`,
+    `  neighbour p95: baseline ${base.toFixed(1)} ms (${neighbour.samples(`${label} baseline`).length} tx), during the move ${during.toFixed(1)} ms (${moving.length} tx) = ${(during / base).toFixed(2)}× (goal ≤ 1.2×)`,
+    `  neighbour p95 by step (× baseline): ${byStep.join(", ")}`,
     `  purge of the old placement: ${seconds(purgeMs)}, verified ${purge?.verified ?? "?"}; neighbour p95 during it ${purging.toFixed(1)} ms`,
   ];
   for (const l of lines) console.log(l);

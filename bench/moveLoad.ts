@@ -98,6 +98,8 @@ export interface NeighbourLoad {
   /** Sets the label of the samples from now on. */
   phase(name: string): void;
   samples(name: string): number[];
+  /** The samples of every label that starts with `prefix`, in label order of first use. */
+  samplesUnder(prefix: string): number[];
   readonly errors: string[];
   stop(): Promise<void>;
 }
@@ -142,6 +144,8 @@ export function startNeighbour(
       current = name;
     },
     samples: (name) => byPhase.get(name) ?? [],
+    samplesUnder: (prefix) =>
+      [...byPhase].filter(([name]) => name.startsWith(prefix)).flatMap(([, list]) => list),
     errors,
     async stop() {
       running = false;
