@@ -27,6 +27,11 @@ export interface MoveTable {
   readonly columns: readonly string[];
   /** Primary key of the source, in key order. */
   readonly key: readonly KeyColumn[];
+  /**
+   * How verification hashes a row: `record` (`hash_record_extended`, ~4× as fast) when every
+   * column's type has an extended hash function, else `text` (the hash of the row's text).
+   */
+  readonly rowHash: "record" | "text";
 }
 
 /** Name prefix of tables owned by the platform inside a tenant schema (migration ledger). */
@@ -76,8 +81,11 @@ export async function planMoveTables(
         "table-without-key",
       );
     }
-    const columns = await storedColumns(client, source.oid);
-    const targetColumns = new Set(await storedColumns(targetClient, target.oid));
+    const stored = await storedColumns(client, source.oid);
+    const columns = stored.map((c) => c.name);
+    const targetColumns = new Set(
+      (await storedColumns(targetClient, target.oid)).map((c) => c.name),
+    );
     const missing = columns.filter((c) => !targetColumns.has(c));
     if (missing.length > 0) {
       throw new TenantMoveError(
@@ -85,7 +93,8 @@ export async function planMoveTables(
         "target-column-missing",
       );
     }
-    plan.push({ source: side(source), target: side(target), columns, key });
+    const rowHash = stored.every((c) => c.hashable) ? "record" : "text";
+    plan.push({ source: side(source), target: side(target), columns, key, rowHash });
   }
   return plan;
 }
@@ -151,14 +160,53 @@ async function primaryKey(client: Queryable, oid: number): Promise<KeyColumn[]> 
   return rows;
 }
 
-async function storedColumns(client: Queryable, oid: number): Promise<string[]> {
-  const { rows } = await client.query<{ name: string }>(
-    `SELECT attname AS name FROM pg_catalog.pg_attribute
-      WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped AND attgenerated = ''
-      ORDER BY attnum`,
+/**
+ * Stored columns in order, each with whether `hash_record_extended` can hash it: its type
+ * (a domain's base type; an array's element type) has a default hash operator class of its
+ * own with an extended hash function (support function 2), or is an enum. Anything else —
+ * json, xml, geometric types, composites, ranges — is reported unhashable (the row is then
+ * hashed as text: slower, never wrong).
+ */
+async function storedColumns(
+  client: Queryable,
+  oid: number,
+): Promise<{ name: string; hashable: boolean }[]> {
+  const { rows } = await client.query<{ name: string; hashable: boolean }>(
+    `WITH cols AS (
+       SELECT a.attname, a.attnum, t.oid AS type, t.typtype, t.typelem, t.typsubscript, t.typbasetype
+         FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+        WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+     ), base AS (
+       SELECT attname, attnum,
+              CASE WHEN typtype = 'd' THEN typbasetype ELSE type END AS type
+         FROM cols
+     ), scalar AS (
+       SELECT b.attname, b.attnum,
+              CASE WHEN t.typsubscript = 'pg_catalog.array_subscript_handler'::regproc
+                   THEN t.typelem ELSE t.oid END AS type
+         FROM base b JOIN pg_catalog.pg_type t ON t.oid = b.type
+     )
+     SELECT s.attname AS name,
+            (t.typtype = 'e' OR EXISTS (
+               SELECT 1 FROM pg_catalog.pg_opclass oc
+                 JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod AND am.amname = 'hash'
+                 JOIN pg_catalog.pg_amproc p ON p.amprocfamily = oc.opcfamily
+                  AND p.amproclefttype = oc.opcintype AND p.amprocrighttype = oc.opcintype
+                  AND p.amprocnum = 2
+                WHERE oc.opcdefault AND oc.opcintype = s.type)) AS hashable
+       FROM scalar s JOIN pg_catalog.pg_type t ON t.oid = s.type
+      ORDER BY s.attnum`,
     [oid],
   );
-  return rows.map((r) => r.name);
+  return rows;
+}
+
+/** The hash of one row of `table` (aliased `alias`) as verification computes it: bigint. */
+export function rowHashSql(table: MoveTable, alias: string): string {
+  const row = `ROW(${columnList(table.columns, alias)})`;
+  return table.rowHash === "record"
+    ? `pg_catalog.hash_record_extended(${row}, 0)`
+    : `pg_catalog.hashtextextended(${row}::text, 0)`;
 }
 
 /** `"a", "b"` — a quoted column list, optionally qualified with an alias. */

@@ -26,7 +26,7 @@
 import { PLATFORM_SCHEMA, quoteIdent, quoteLiteral } from "../identifiers.ts";
 import type { Queryable } from "../transaction.ts";
 import { TenantMoveError } from "./moveErrors.ts";
-import { columnList, type MoveTable, type MoveTableSide } from "./moveTables.ts";
+import { rowHashSql, type MoveTable, type MoveTableSide } from "./moveTables.ts";
 import type { TableDigest, VerifiedTable } from "./verifyCopy.ts";
 
 const platform = quoteIdent(PLATFORM_SCHEMA);
@@ -58,15 +58,23 @@ async function digestExcept(
   tenantId: string,
   excluded: string,
 ): Promise<TableDigest> {
+  // The pending keys are excluded with a hash anti-join on the typed key columns (building a
+  // jsonb key per row for a NOT IN cost more than hashing the row).
   const { rows } = await client.query<{ rows: string; checksum: string }>(
     `SELECT count(*)::text AS rows,
-            COALESCE(sum(pg_catalog.hashtextextended(ROW(${columnList(table.columns, "s")})::text, 0)::numeric), 0)::text AS checksum
+            COALESCE(sum(${rowHashSql(table, "s")}::numeric), 0)::text AS checksum
        FROM ${side.quoted} s WHERE s.tenant_id = $1::${side.tenantIdType}
-        AND ($2::jsonb = '[]'::jsonb
-             OR ${keyObject(table, "s")} NOT IN (SELECT e FROM pg_catalog.jsonb_array_elements($2::jsonb) e))`,
+        AND NOT EXISTS (
+          SELECT 1 FROM pg_catalog.jsonb_populate_recordset(NULL::${side.quoted}, $2::jsonb) k
+           WHERE ${keyTuple(table, "k")} = ${keyTuple(table, "s")})`,
     [tenantId, excluded],
   );
   return { rows: Number(rows[0]?.rows ?? 0), checksum: rows[0]?.checksum ?? "0" };
+}
+
+/** `(alias.k1, alias.k2)`: the table's key as a row value. */
+function keyTuple(table: MoveTable, alias: string): string {
+  return `(${table.key.map((k) => `${alias}.${quoteIdent(k.name)}`).join(", ")})`;
 }
 
 function verifyFailed(slug: string, detail: string, tables: VerifiedTable[]): TenantMoveError {
@@ -160,11 +168,10 @@ async function rowsByKey(
   tenantId: string,
   keys: string,
 ): Promise<Map<string, string>> {
-  const tuple = (alias: string) =>
-    `(${table.key.map((k) => `${alias}.${quoteIdent(k.name)}`).join(", ")})`;
+  const tuple = (alias: string) => keyTuple(table, alias);
   const { rows } = await client.query<{ key: string; hash: string }>(
     `SELECT ${keyObject(table, "s")}::text AS key,
-            pg_catalog.hashtextextended(ROW(${columnList(table.columns, "s")})::text, 0)::text AS hash
+            ${rowHashSql(table, "s")}::text AS hash
        FROM (SELECT DISTINCT e FROM pg_catalog.jsonb_array_elements($2::jsonb) e) e
       CROSS JOIN LATERAL pg_catalog.jsonb_populate_record(NULL::${side.quoted}, e.e) k
        JOIN ${side.quoted} s ON ${tuple("s")} = ${tuple("k")}

@@ -27,6 +27,7 @@ function tableOf(name: string): MoveTable {
     target: side,
     columns: ["id", "body"],
     key: [{ name: "id", type: "bigint" }],
+    rowHash: "record",
   };
 }
 
