@@ -15,7 +15,8 @@
  * (grace) and purged after the figures are taken; the purge is timed separately.
  *
  *   node --import tsx bench/move.ts [--rows 1000000] [--to schema,pool,dedicated] [--batch 5000]
- *        [--copy-pace 0]   (after each copy batch, pause that many times its duration)
+ *        [--copy-pace N]   (after each copy batch, pause N times its duration; default:
+ *                           the library's DEFAULT_COPY_PACE)
  *        [--baseline 15] [--pace 2] [--neighbours 2]
  *
  * Uses DATABASE_URL when set (a superuser URL), else starts an embedded PostgreSQL.
@@ -37,7 +38,12 @@ import {
   defineMigrations,
   loadMigrationDirectory,
 } from "../db/migrations/migrationSet.ts";
-import { moveTenant, purgeMovedTenant, type MoveProgress } from "../db/moves/moveTenant.ts";
+import {
+  DEFAULT_COPY_PACE,
+  moveTenant,
+  purgeMovedTenant,
+  type MoveProgress,
+} from "../db/moves/moveTenant.ts";
 import { connectionSettingsFor } from "../db/routing.ts";
 import { createTenantRouter } from "../db/tenantRouter.ts";
 import { withDatabaseName } from "../db/transaction.ts";
@@ -53,14 +59,14 @@ import {
   registeredRouting,
   type PlacementPools,
 } from "../test/support/tenantRouting.ts";
-import { benchServer, percentile } from "./support.ts";
+import { benchServer, checkpointCount, checkpointNow, percentile } from "./support.ts";
 
 const { values } = parseArgs({
   options: {
     rows: { type: "string", default: "1000000" },
     to: { type: "string", default: "schema,pool,dedicated" },
     batch: { type: "string", default: "5000" },
-    "copy-pace": { type: "string", default: "0" },
+    "copy-pace": { type: "string" },
     baseline: { type: "string", default: "15" },
     pace: { type: "string", default: "2" },
     neighbours: { type: "string", default: "2" },
@@ -68,7 +74,8 @@ const { values } = parseArgs({
 });
 const ROWS = Number(values.rows);
 const BATCH = Number(values.batch);
-const COPY_PACE = Number(values["copy-pace"]);
+const COPY_PACE =
+  values["copy-pace"] === undefined ? DEFAULT_COPY_PACE : Number(values["copy-pace"]);
 const BASELINE_MS = Number(values.baseline) * 1000;
 const PACE_MS = Number(values.pace);
 const NEIGHBOURS = Number(values.neighbours);
@@ -238,9 +245,17 @@ async function runMove(
   { writer, neighbour }: Load,
 ): Promise<string> {
   const label = `move ${index + 1}`;
-  console.log(`\n${label}: big → ${to}; baseline ${BASELINE_MS / 1000} s first`);
+  console.log(
+    `\n${label}: big → ${to}; copy pace ${COPY_PACE}; baseline ${BASELINE_MS / 1000} s first`,
+  );
+  // Start both windows without a pending checkpoint: the seed's (or the previous purge's) WAL
+  // would otherwise trigger one inside the move, whose full-page writes and flushes the
+  // baseline never saw. Checkpoints inside either window are counted and printed.
+  await checkpointNow(options.adminUrl);
+  const atBaseline = await checkpointCount(options.adminUrl);
   neighbour.phase(`${label} baseline`);
   await sleep(BASELINE_MS);
+  const atMove = await checkpointCount(options.adminUrl);
   neighbour.phase(`${label} move/start`);
   const steps: { at: number; progress: MoveProgress }[] = [];
   const started = performance.now();
@@ -259,6 +274,7 @@ async function runMove(
   });
   const ended = performance.now();
   neighbour.phase(`${label} after`);
+  const afterMove = await checkpointCount(options.adminUrl);
   await sleep(3000); // writes on the new placement
   const pause = writer.longestGap(started, ended + 3000);
   const purgeStarted = performance.now();
@@ -298,6 +314,7 @@ async function runMove(
     `  checksums equal: ${equal}; routing version ${result.routing.version}`,
     `  neighbour p95: baseline ${base.toFixed(1)} ms (${neighbour.samples(`${label} baseline`).length} tx), during the move ${during.toFixed(1)} ms (${moving.length} tx) = ${(during / base).toFixed(2)}× (goal ≤ 1.2×)`,
     `  neighbour p95 by step (× baseline): ${byStep.join(", ")}`,
+    `  checkpoints: ${atMove - atBaseline} during the baseline, ${afterMove - atMove} during the move`,
     `  purge of the old placement: ${seconds(purgeMs)}, verified ${purge?.verified ?? "?"}; neighbour p95 during it ${purging.toFixed(1)} ms`,
   ];
   for (const l of lines) console.log(l);

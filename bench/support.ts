@@ -2,6 +2,7 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { startEmbeddedPostgres } from "../db/embeddedPostgres.ts";
 
 export interface BenchServer {
@@ -51,4 +52,34 @@ export function median(values: readonly number[]): number {
 
 export function us(micros: number): string {
   return `${micros.toFixed(0)} µs`;
+}
+
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs a CHECKPOINT (superuser URL). */
+export async function checkpointNow(url: string): Promise<void> {
+  await withClient(url, (c) => c.query("CHECKPOINT"));
+}
+
+/** Checkpoints performed since the server's statistics were reset. */
+export async function checkpointCount(url: string): Promise<number> {
+  return withClient(url, async (c) => {
+    const { rows: version } = await c.query<{ v: number }>(
+      "SELECT current_setting('server_version_num')::int AS v",
+    );
+    const sql =
+      (version[0]?.v ?? 0) >= 170000
+        ? "SELECT num_done::int AS n FROM pg_stat_checkpointer"
+        : "SELECT (checkpoints_timed + checkpoints_req)::int AS n FROM pg_stat_bgwriter";
+    const { rows } = await c.query<{ n: number }>(sql);
+    return rows[0]?.n ?? 0;
+  });
 }

@@ -130,7 +130,7 @@ options:
     summary: "serve [--port 8080]                  the control-plane API and workers",
     needsArguments: false,
     usage: `usage: tenancy serve [--port 8080] [--host 127.0.0.1] [--concurrency 4] [--catalog dir]
-                     [--pricing file] [--no-worker] [--insecure-dev-open]
+                     [--pricing file] [--no-worker] [--insecure-dev-open] [--move-pace 4]
 
 The control-plane API (and the operator console at /console) with job workers, on the
 embedded default: embedded PostgreSQL, the local target, a local Pulumi backend.
@@ -144,19 +144,24 @@ options:
                         pricing.yaml; see pricing.example.yaml, no prices are shipped)
   --no-worker           the API only (run \`tenancy worker\` elsewhere)
   --insecure-dev-open   no authentication (development only; says so loudly)
+  --move-pace N         tier moves pause after each copy batch N times its duration, so
+                        other tenants keep their latency (default: TENANCY_MOVE_PACE or 4;
+                        0 copies at full speed)
 `,
     run: async (argv, io) => (await import("./serveCommand.ts")).serveCommand(argv, io),
   },
   worker: {
     summary: "worker [--concurrency 4]             job workers only (scale out)",
     needsArguments: false,
-    usage: `usage: tenancy worker [--concurrency 4] [--catalog dir]
+    usage: `usage: tenancy worker [--concurrency 4] [--catalog dir] [--move-pace 4]
 
 Job workers only, against the same database as \`tenancy serve\`.
 
 options:
   --concurrency N   operations run in parallel (default: 4)
   --catalog dir     the catalog (default: tenants/)
+  --move-pace N     pause of tier moves after each copy batch, N times its duration
+                    (default: TENANCY_MOVE_PACE or 4)
 `,
     run: async (argv, io) => (await import("./serveCommand.ts")).workerCommand(argv, io),
   },

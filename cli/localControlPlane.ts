@@ -49,6 +49,8 @@ export async function openLocalControlPlane(
     insecureOpen?: boolean;
     /** The operator's price table (cost estimates); a bad one is reported, not fatal. */
     pricingFile?: string;
+    /** Pause after each copy batch of a tenant move (multiple of its duration). */
+    moveCopyPace?: number;
   },
 ): Promise<LocalControlPlane | undefined> {
   const loaded = await loadCatalog(options.catalogDir);
@@ -116,6 +118,7 @@ export async function openLocalControlPlane(
     runner,
     concurrency: options.concurrency,
     http: options.http,
+    ...(options.moveCopyPace === undefined ? {} : { moveCopyPace: options.moveCopyPace }),
     ...(kube.cluster
       ? {
           usage: {

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { reconcile, reconcileNotes } from "../control-plane/service/reconcile.ts";
 import { DEFAULT_CATALOG_DIR } from "./catalogCommands.ts";
-import type { CliIo } from "./io.ts";
+import { UsageError, type CliIo } from "./io.ts";
 import { openLocalControlPlane, untilSignal } from "./localControlPlane.ts";
 
 export async function serveCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -22,8 +22,10 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
       concurrency: { type: "string", default: "4" },
       "no-worker": { type: "boolean", default: false },
       "insecure-dev-open": { type: "boolean", default: false },
+      "move-pace": { type: "string", default: process.env.TENANCY_MOVE_PACE },
     },
   });
+  const moveCopyPace = movePace(values["move-pace"]);
   if (values["insecure-dev-open"]) {
     io.stderr(
       "WARNING: --insecure-dev-open: the API accepts requests WITHOUT a token. Only for a laptop.\n",
@@ -35,6 +37,7 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
     http: true,
     concurrency: values["no-worker"] ? 0 : Number(values.concurrency),
     insecureOpen: values["insecure-dev-open"],
+    ...(moveCopyPace === undefined ? {} : { moveCopyPace }),
   });
   if (!local) return 1;
   const url = await local.plane.app!.listen({ host: values.host, port: Number(values.port) });
@@ -61,16 +64,31 @@ export async function workerCommand(argv: readonly string[], io: CliIo): Promise
     options: {
       catalog: { type: "string", default: DEFAULT_CATALOG_DIR },
       concurrency: { type: "string", default: "4" },
+      "move-pace": { type: "string", default: process.env.TENANCY_MOVE_PACE },
     },
   });
+  const moveCopyPace = movePace(values["move-pace"]);
   const local = await openLocalControlPlane(io, {
     catalogDir: values.catalog,
     http: false,
     concurrency: Number(values.concurrency),
+    ...(moveCopyPace === undefined ? {} : { moveCopyPace }),
   });
   if (!local) return 1;
   io.stdout(`tenancy worker running ${values.concurrency} operations at a time\n`);
   await untilSignal();
   await local.close();
   return 0;
+}
+
+/** `--move-pace N` (or TENANCY_MOVE_PACE): a number from 0 to 100, or nothing (the default). */
+export function movePace(text: string | undefined): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  const pace = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || pace > 100) {
+    throw new UsageError(
+      `--move-pace (or TENANCY_MOVE_PACE) must be a number from 0 to 100, got "${text}"`,
+    );
+  }
+  return pace;
 }

@@ -72,6 +72,12 @@ export interface ControlPlaneOptions {
       };
   /** Rows per copy batch of a tenant move. @default 5000 */
   readonly moveBatchSize?: number;
+  /**
+   * Pause after each copy batch of a tenant move, as a multiple of the batch's duration: the
+   * other tenants' latency against the move's duration (db/moves/moveTenant.ts).
+   * @default DEFAULT_COPY_PACE (4)
+   */
+  readonly moveCopyPace?: number;
 }
 
 export interface ControlPlane {
@@ -135,6 +141,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     provisioner,
     ...(options.runner ? { runner: options.runner } : {}),
     ...(options.moveBatchSize ? { batchSize: options.moveBatchSize } : {}),
+    ...(options.moveCopyPace === undefined ? {} : { copyPace: options.moveCopyPace }),
     schedulePurge: (slug, operationId, at) => schedulePurge(boss, slug, operationId, at),
   });
   const executor = createExecutor({ pool, provisioner, mover, listener: metrics.listener });

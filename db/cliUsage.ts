@@ -14,7 +14,8 @@ commands:
               dedicated database [--migrations DIR] [--concurrency N] [--no-dedicated]
   purge       offboard a tenant and verify nothing remains --tenant SLUG [--tenant-id UUID]
   move        move a tenant's data online --tenant SLUG --to pool|schema|dedicated [--grace 24h]
-              [--migrations DIR]; --abort rolls an unswitched move back (a running mover
+              [--copy-pace 4] [--migrations DIR]; --copy-pace N pauses after each copy batch
+              N times its duration (0: full speed); --abort rolls an unswitched move back (a running mover
               is asked to stop at its next batch; waits for it); --purge purges the
               old placement after its grace period (--purge --grace 0: now)
 

@@ -56,6 +56,8 @@ export interface MoverDeps {
   readonly runner?: Pick<StackRunner, "up" | "destroy">;
   /** Rows per copy batch. @default 5000 */
   readonly batchSize?: number;
+  /** Pause after each copy batch, as a multiple of its duration. @default DEFAULT_COPY_PACE */
+  readonly copyPace?: number;
   /** Schedules the purge of the old placement at the end of its grace period. */
   readonly schedulePurge: (slug: string, operationId: string, at: Date) => Promise<void>;
 }
@@ -149,6 +151,7 @@ export function createMover(deps: MoverDeps) {
           graceMs: input.graceMs,
           targetProvisioned: needsStack(input.resolved),
           ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
+          ...(deps.copyPace === undefined ? {} : { copyPace: deps.copyPace }),
           // The operation reported "prepare" itself (above, with from/to and resumed): the
           // mover's own prepare line would repeat it on the stream (and in `tenancy move`).
           onProgress: (p) => (p.step === "prepare" ? undefined : step(p.step, p.message, p.detail)),

@@ -1,5 +1,6 @@
 /**
- * `tenancy db move --tenant SLUG --to pool|schema|dedicated [--grace 24h] [--migrations DIR]`, and
+ * `tenancy db move --tenant SLUG --to pool|schema|dedicated [--grace 24h] [--copy-pace 4]
+ * [--migrations DIR]`, and
  * `--abort` (roll back an unswitched move: a mover running elsewhere is asked to stop and rolls
  * back at its next batch; this waits for it) or `--purge` (purge the old placement once its grace
  * period is over; `--grace 0` with `--purge` purges now). Progress: one line per step on stdout.
@@ -15,12 +16,25 @@ export interface MoveCommandInput {
   readonly tenant?: string;
   readonly to?: string;
   readonly grace?: string;
+  /** Pause after each copy batch, as a multiple of its duration (see moveTenant). */
+  readonly copyPace?: string;
   readonly abort?: boolean;
   readonly purge?: boolean;
   readonly migrations?: string;
   readonly rolePrefix?: string;
   readonly databasePrefix?: string;
   readonly json?: boolean;
+}
+
+/** `--copy-pace`: a non-negative number (moveTenant refuses more than 100). */
+function parsePace(text: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text.trim())) {
+    throw new TenantMoveError(
+      `--copy-pace must be a number from 0 to 100, got ${JSON.stringify(text)}`,
+      "invalid-copy-pace",
+    );
+  }
+  return Number(text);
 }
 
 /** `24h`, `30m`, `90s`, `500ms`, `0` → milliseconds; throws on anything else. */
@@ -80,6 +94,7 @@ export async function runMoveCommand(
     to: input.to as DatabaseMode,
     migrations,
     ...(input.grace === undefined ? {} : { graceMs: parseDuration(input.grace) }),
+    ...(input.copyPace === undefined ? {} : { copyPace: parsePace(input.copyPace) }),
     onProgress: (p) => {
       if (!input.json) out(`${p.step}: ${p.message}`);
     },

@@ -74,7 +74,8 @@ export interface MoveOptions extends DriverOptions {
   /**
    * Pacing of the bulk copy: after each batch the mover waits this many times the batch's own
    * duration (1 = copy half of the time). On a server the copy saturates, other tenants'
-   * transactions queue behind it; pacing trades move time for their latency. @default 0
+   * transactions queue behind it; pacing trades move time for their latency. The fenced
+   * steps are never paced. @default {@link DEFAULT_COPY_PACE}
    */
   readonly copyPace?: number;
   /** Longest wait for the tenant's in-flight writes when fencing. @default 5000 */
@@ -110,6 +111,13 @@ export interface MoveResult {
 }
 
 export const DEFAULT_GRACE_MS = 24 * 3_600_000;
+
+/**
+ * A move yields the server to other tenants by default: after each copy batch it waits 4
+ * times the batch's duration (the copy works a fifth of the time). See `bench/move.ts` and the
+ * README for what it costs and buys; 0 copies as fast as the server allows.
+ */
+export const DEFAULT_COPY_PACE = 4;
 
 interface Started {
   readonly row: RegistryRow;
@@ -243,7 +251,7 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
   if (!Number.isInteger(graceMs) || graceMs < 0) {
     throw new TenantMoveError(`invalid grace period ${graceMs} ms`, "invalid-grace");
   }
-  const copyPace = options.copyPace ?? 0;
+  const copyPace = options.copyPace ?? DEFAULT_COPY_PACE;
   if (!Number.isFinite(copyPace) || copyPace < 0 || copyPace > 100) {
     throw new TenantMoveError(
       `invalid copy pace ${copyPace}: a number from 0 (no pause) to 100`,
@@ -298,7 +306,11 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
     }
     if (sides.source !== client) await ensureChangeTable(sides.source, context.roles.owner);
     await installCaptureTriggers(sides.source, context.roles.owner, row.id, tables);
-    await report("capture", `capturing the tenant's writes on ${tables.length} tables`);
+    await report(
+      "capture",
+      `capturing the tenant's writes on ${tables.length} tables; copy pace ${copyPace}`,
+      { copyPace },
+    );
 
     const checkpoints = existing?.checkpoints ?? {};
     const batchSize = options.batchSize ?? 5000;
@@ -326,6 +338,7 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
           table: table.source.display,
           rows: checkpoint.rows,
           done: checkpoint.done,
+          copyPace,
         });
       }
     }

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runDbCommand } from "../../db/cli.ts";
 import { TenantMoveError } from "../../db/moves/moveErrors.ts";
-import { abortMove, type MoveProgress } from "../../db/moves/moveTenant.ts";
+import { abortMove, DEFAULT_COPY_PACE, type MoveProgress } from "../../db/moves/moveTenant.ts";
 import { findTenant } from "../../db/registry.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { createTenantRouter } from "../../db/tenantRouter.ts";
@@ -486,14 +486,25 @@ describe("moving a tenant pool ↔ schema", () => {
     }
     await seed("stay", 250, 10);
     const copies: number[] = [];
+    const paces = new Set<unknown>();
     const paced = await move("stay", "schema", {
       copyPace: 1,
       onProgress: (p) => {
         if (p.step === "copy") copies.push(Number(p.detail?.rows));
+        if (p.step === "copy" || p.step === "capture") paces.add(p.detail?.copyPace);
       },
     });
     expect(paced).toMatchObject({ from: "pool", to: "schema" });
     expect(copies.length).toBeGreaterThan(5); // batches of 100 over 250 projects, 500 tasks
+    expect([...paces]).toEqual([1]);
+    // Without the option a move runs at the default pace.
+    const defaults = new Set<unknown>();
+    await move("stay", "pool", {
+      onProgress: (p) => {
+        if (p.step === "copy") defaults.add(p.detail?.copyPace);
+      },
+    });
+    expect([...defaults]).toEqual([DEFAULT_COPY_PACE]);
   });
 
   it("tenancy db move: usage errors exit 2, a move prints each step and exits 0", async () => {
@@ -530,10 +541,25 @@ describe("moving a tenant pool ↔ schema", () => {
     const badGrace = await run("--to", "schema", "--grace", "2x");
     expect(badGrace.code).toBe(1);
     expect(badGrace.err).toMatch(/--grace must look like 24h/);
-    const moved = await run("--to", "schema", "--grace", "0", "--migrations", dir);
+    const badPace = await run("--to", "schema", "--copy-pace", "fast");
+    expect(badPace.code).toBe(1);
+    expect(badPace.err).toMatch(/--copy-pace must be a number from 0 to 100, got "fast"/);
+    const moved = await run(
+      "--to",
+      "schema",
+      "--grace",
+      "0",
+      "--copy-pace",
+      "2",
+      "--migrations",
+      dir,
+    );
     expect(moved.err).toBe("");
     expect(moved.code).toBe(0);
     expect(moved.out).toMatch(/^prepare: moving clitenant from pool to schema$/m);
+    expect(moved.out).toMatch(
+      /^capture: capturing the tenant's writes on \d+ tables; copy pace 2$/m,
+    );
     expect(moved.out).toMatch(/^switch: routing switched to schema \(version 2\)$/m);
     expect(moved.out).toMatch(/^tenant_clitenant\.projects: 5 rows, checksum -?\d+$/m);
     expect(moved.out).toMatch(/^purge: old placement pool \(app\) purged and verified$/m);

@@ -38,7 +38,10 @@ describeWithEngine("tier moves through the API", () => {
   beforeAll(async () => {
     const engine = await testEngine();
     stateDir = engine.stateDir;
-    plane = await startEngineControlPlane(db.current, { engine, plane: { moveBatchSize: 500 } });
+    plane = await startEngineControlPlane(db.current, {
+      engine,
+      plane: { moveBatchSize: 500, moveCopyPace: 1 },
+    });
     tenants = tenantDatabase(plane.sharedUrl);
   }, 300_000);
 
@@ -159,6 +162,12 @@ describeWithEngine("tier moves through the API", () => {
     expect(prepared.rows.map((r) => r.message).filter((m) => m.startsWith("moving"))).toEqual([
       `moving ${slug} from pool to schema`,
     ]);
+    // The control plane's move pace reaches the mover (every copy batch reports it).
+    const paces = await plane.pool.query<{ pace: string }>(
+      "SELECT DISTINCT data -> 'detail' ->> 'copyPace' AS pace FROM control_plane.operation_events WHERE operation_id = $1 AND type = 'move' AND data ->> 'step' = 'copy'",
+      [operation.id],
+    );
+    expect(paces.rows.map((r) => r.pace)).toEqual(["1"]);
     expect(writer.acknowledged.length).toBeGreaterThan(5);
     const onSchema = await projectNames(slug);
     expect(onSchema.size).toBe(4000 + writer.acknowledged.length);
