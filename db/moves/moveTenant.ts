@@ -343,6 +343,11 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
       }
     }
     const copyMs = Date.now() - copyStarted;
+    // The planner's statistics still describe the target before the copy (a pooled table
+    // without this tenant, a new table with no rows): the catch-up's key joins then loop over
+    // every copied row once per captured key (minutes at 1M rows), and the tenant's first
+    // queries after the switch would be planned as badly.
+    for (const table of tables) await sides.target.query(`ANALYZE ${table.target.quoted}`);
     await setPhase(client, row.id, "catching-up");
     const apply = () =>
       across

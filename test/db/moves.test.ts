@@ -162,12 +162,25 @@ describe("moving a tenant pool ↔ schema", () => {
       const other = neighbourWriter(neighbour.routing.tenantId);
       const steps: MoveProgress[] = [];
       const fenceChecks: Record<string, unknown> = {};
+      let copyStarted: Date | undefined;
+      const analyzedAtCatchUp: string[] = [];
       await new Promise((r) => setTimeout(r, 200));
       const before = await routingOf("mover");
       const result = await move("mover", to, {
         onProgress: async (p) => {
           steps.push(p);
           if (process.env.DEBUG_MOVES && p.step !== "copy") console.log(p.step, p.message);
+          if (p.step === "capture") {
+            copyStarted = (await db.current.pool.query<{ now: Date }>("SELECT now()")).rows[0]?.now;
+          }
+          if (p.step === "catch-up" && analyzedAtCatchUp.length === 0) {
+            const stats = await db.current.pool.query<{ schema: string; table: string }>(
+              `SELECT schemaname AS schema, relname AS table FROM pg_stat_user_tables
+                WHERE relname IN ('events', 'projects', 'tasks') AND last_analyze > $1`,
+              [copyStarted],
+            );
+            analyzedAtCatchUp.push(...stats.rows.map((r) => `${r.schema}.${r.table}`));
+          }
           if (p.step !== "fence") return;
           const started = performance.now();
           const fenced = await withTenant(poolFor(before), before.tenantId, (c) =>
@@ -228,6 +241,10 @@ describe("moving a tenant pool ↔ schema", () => {
         ["events", "projects", "tasks"].map((t) => `${result.routing.schema}.${t}`),
       );
       for (const t of result.tables) expect(t.target).toEqual(t.source);
+      // The target's statistics were refreshed before the catch-up joined captured keys to it.
+      expect(
+        analyzedAtCatchUp.filter((t) => t.startsWith(`${result.routing.schema}.`)).sort(),
+      ).toEqual(result.tables.map((t) => t.table).sort());
       await expectModelAt("mover", writer.model, 1500);
       // The old placement holds nothing of the tenant any more.
       const oldSchema = `"${before.schema}"`;
