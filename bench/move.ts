@@ -299,6 +299,7 @@ async function runMove(
       ([step, list]) =>
         `${step} ${(percentile(sorted(list), 95) / base).toFixed(2)}× (${list.length} tx)`,
     );
+  const settled = neighbour.samples(`${label} after`);
   const purging = percentile(sorted(neighbour.samples(`${label} purge`)), 95);
   const pauseAt = steps.findLast((s) => s.at <= pause.endedAt)?.progress.step ?? "?";
   console.log(`  steps: ${timeline}`);
@@ -314,6 +315,9 @@ async function runMove(
     `  checksums equal: ${equal}; routing version ${result.routing.version}`,
     `  neighbour p95: baseline ${base.toFixed(1)} ms (${neighbour.samples(`${label} baseline`).length} tx), during the move ${during.toFixed(1)} ms (${moving.length} tx) = ${(during / base).toFixed(2)}× (goal ≤ 1.2×)`,
     `  neighbour p95 by step (× baseline): ${byStep.join(", ")}`,
+    // The pooled tables lose or gain the tenant's rows: this window tells the move's own cost
+    // from the neighbour's new normal.
+    `  neighbour p95 in the ${seconds(3000)} after the move, old placement not yet purged: ${(percentile(sorted(settled), 95) / base).toFixed(2)}× (${settled.length} tx)`,
     `  checkpoints: ${atMove - atBaseline} during the baseline, ${afterMove - atMove} during the move`,
     `  purge of the old placement: ${seconds(purgeMs)}, verified ${purge?.verified ?? "?"}; neighbour p95 during it ${purging.toFixed(1)} ms`,
   ];

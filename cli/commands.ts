@@ -5,6 +5,7 @@
  * without its usage: the table's type asks for it, and test/cli/help.test.ts checks each.
  */
 import { DB_USAGE } from "../db/cliUsage.ts";
+import { DEFAULT_COPY_PACE } from "../db/moves/copyPace.ts";
 import type { CliIo } from "./io.ts";
 
 export interface CommandSpec {
@@ -130,7 +131,7 @@ options:
     summary: "serve [--port 8080]                  the control-plane API and workers",
     needsArguments: false,
     usage: `usage: tenancy serve [--port 8080] [--host 127.0.0.1] [--concurrency 4] [--catalog dir]
-                     [--pricing file] [--no-worker] [--insecure-dev-open] [--move-pace 4]
+                     [--pricing file] [--no-worker] [--insecure-dev-open] [--move-pace ${DEFAULT_COPY_PACE}]
 
 The control-plane API (and the operator console at /console) with job workers, on the
 embedded default: embedded PostgreSQL, the local target, a local Pulumi backend.
@@ -145,7 +146,7 @@ options:
   --no-worker           the API only (run \`tenancy worker\` elsewhere)
   --insecure-dev-open   no authentication (development only; says so loudly)
   --move-pace N         tier moves pause after each copy batch N times its duration, so
-                        other tenants keep their latency (default: TENANCY_MOVE_PACE or 4;
+                        other tenants keep their latency (default: TENANCY_MOVE_PACE or ${DEFAULT_COPY_PACE};
                         0 copies at full speed)
 `,
     run: async (argv, io) => (await import("./serveCommand.ts")).serveCommand(argv, io),
@@ -153,7 +154,7 @@ options:
   worker: {
     summary: "worker [--concurrency 4]             job workers only (scale out)",
     needsArguments: false,
-    usage: `usage: tenancy worker [--concurrency 4] [--catalog dir] [--move-pace 4]
+    usage: `usage: tenancy worker [--concurrency 4] [--catalog dir] [--move-pace ${DEFAULT_COPY_PACE}]
 
 Job workers only, against the same database as \`tenancy serve\`.
 
@@ -161,7 +162,7 @@ options:
   --concurrency N   operations run in parallel (default: 4)
   --catalog dir     the catalog (default: tenants/)
   --move-pace N     pause of tier moves after each copy batch, N times its duration
-                    (default: TENANCY_MOVE_PACE or 4)
+                    (default: TENANCY_MOVE_PACE or ${DEFAULT_COPY_PACE})
 `,
     run: async (argv, io) => (await import("./serveCommand.ts")).workerCommand(argv, io),
   },

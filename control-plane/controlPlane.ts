@@ -75,7 +75,7 @@ export interface ControlPlaneOptions {
   /**
    * Pause after each copy batch of a tenant move, as a multiple of the batch's duration: the
    * other tenants' latency against the move's duration (db/moves/moveTenant.ts).
-   * @default DEFAULT_COPY_PACE (4)
+   * @default DEFAULT_COPY_PACE (db/moves/copyPace.ts)
    */
   readonly moveCopyPace?: number;
 }

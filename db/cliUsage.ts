@@ -1,4 +1,6 @@
 /** Usage of `tenancy db`, apart from the command so the CLI lists it without loading it. */
+import { DEFAULT_COPY_PACE } from "./moves/copyPace.ts";
+
 export const DB_USAGE = `usage: tenancy db <command> [--database-url URL] [--json] [options]
 
 commands:
@@ -14,7 +16,7 @@ commands:
               dedicated database [--migrations DIR] [--concurrency N] [--no-dedicated]
   purge       offboard a tenant and verify nothing remains --tenant SLUG [--tenant-id UUID]
   move        move a tenant's data online --tenant SLUG --to pool|schema|dedicated [--grace 24h]
-              [--copy-pace 4] [--migrations DIR]; --copy-pace N pauses after each copy batch
+              [--copy-pace ${DEFAULT_COPY_PACE}] [--migrations DIR]; --copy-pace N pauses after each copy batch
               N times its duration (0: full speed); --abort rolls an unswitched move back (a running mover
               is asked to stop at its next batch; waits for it); --purge purges the
               old placement after its grace period (--purge --grace 0: now)

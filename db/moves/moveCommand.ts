@@ -1,10 +1,11 @@
 /**
- * `tenancy db move --tenant SLUG --to pool|schema|dedicated [--grace 24h] [--copy-pace 4]
+ * `tenancy db move --tenant SLUG --to pool|schema|dedicated [--grace 24h] [--copy-pace N]
  * [--migrations DIR]`, and
  * `--abort` (roll back an unswitched move: a mover running elsewhere is asked to stop and rolls
  * back at its next batch; this waits for it) or `--purge` (purge the old placement once its grace
  * period is over; `--grace 0` with `--purge` purges now). Progress: one line per step on stdout.
  */
+import { MAX_COPY_PACE } from "./copyPace.ts";
 import { DATABASE_MODES, type DatabaseMode } from "../drivers/types.ts";
 import { DEFAULT_MIGRATIONS_DIR, loadMigrationDirectory } from "../migrations/migrationSet.ts";
 import { TenantMoveError } from "./moveErrors.ts";
@@ -26,11 +27,11 @@ export interface MoveCommandInput {
   readonly json?: boolean;
 }
 
-/** `--copy-pace`: a non-negative number (moveTenant refuses more than 100). */
+/** `--copy-pace`: a non-negative number (moveTenant refuses more than MAX_COPY_PACE). */
 function parsePace(text: string): number {
   if (!/^\d+(\.\d+)?$/.test(text.trim())) {
     throw new TenantMoveError(
-      `--copy-pace must be a number from 0 to 100, got ${JSON.stringify(text)}`,
+      `--copy-pace must be a number from 0 to ${MAX_COPY_PACE}, got ${JSON.stringify(text)}`,
       "invalid-copy-pace",
     );
   }

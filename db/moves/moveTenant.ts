@@ -14,6 +14,7 @@
  * committed batch; `abortMove` rolls back) or the new one (re-run finishes the purge).
  * A verification failure aborts the move.
  */
+import { DEFAULT_COPY_PACE, MAX_COPY_PACE } from "./copyPace.ts";
 import pg from "pg";
 import { driverContext, routingFor, type DriverContext } from "../drivers/driverContext.ts";
 import type { DriverOptions, TenantRouting } from "../drivers/types.ts";
@@ -112,12 +113,7 @@ export interface MoveResult {
 
 export const DEFAULT_GRACE_MS = 24 * 3_600_000;
 
-/**
- * A move yields the server to other tenants by default: after each copy batch it waits 4
- * times the batch's duration (the copy works a fifth of the time). See `bench/move.ts` and the
- * README for what it costs and buys; 0 copies as fast as the server allows.
- */
-export const DEFAULT_COPY_PACE = 4;
+export { DEFAULT_COPY_PACE };
 
 interface Started {
   readonly row: RegistryRow;
@@ -252,9 +248,9 @@ export async function moveTenant(options: MoveOptions): Promise<MoveResult> {
     throw new TenantMoveError(`invalid grace period ${graceMs} ms`, "invalid-grace");
   }
   const copyPace = options.copyPace ?? DEFAULT_COPY_PACE;
-  if (!Number.isFinite(copyPace) || copyPace < 0 || copyPace > 100) {
+  if (!Number.isFinite(copyPace) || copyPace < 0 || copyPace > MAX_COPY_PACE) {
     throw new TenantMoveError(
-      `invalid copy pace ${copyPace}: a number from 0 (no pause) to 100`,
+      `invalid copy pace ${copyPace}: a number from 0 (no pause) to ${MAX_COPY_PACE}`,
       "invalid-copy-pace",
     );
   }
