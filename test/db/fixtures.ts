@@ -1,6 +1,7 @@
 /** Helpers shared by the db tests: a bootstrapped database and pools logged in as its roles. */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
 import { bootstrapDatabase, type BootstrapResult } from "../../db/bootstrap.ts";
 import { createTenantDatabaseDriver, type TenantDatabaseDriver } from "../../db/drivers/index.ts";
 import type { DriverOptions } from "../../db/drivers/types.ts";
@@ -11,6 +12,7 @@ import {
   type TenantMigration,
 } from "../../db/migrations/migrationSet.ts";
 import { protectDatabase } from "../../db/protect.ts";
+import { withTenant } from "../../db/tenantContext.ts";
 import type { TestDatabase } from "../support/postgres.ts";
 
 /** URL of `url` logged in as another role. */
@@ -140,4 +142,59 @@ export async function shippedMigrationsDriver(db: TestDatabase): Promise<{
     migrations,
   };
   return { options, driver: createTenantDatabaseDriver(options) };
+}
+
+export interface ShippedMigrationsEnv {
+  readonly env: Bootstrapped;
+  readonly driver: TenantDatabaseDriver;
+  readonly options: DriverOptions & { readonly migrations: readonly TenantMigration[] };
+}
+
+/**
+ * Registers beforeAll/afterAll on `db` (from useTestDatabase): bootstrapped, the shipped
+ * migrations applied. The handle gives the application pool's environment and a driver that
+ * provisions with those migrations once the hooks ran; the pool is closed after the tests.
+ */
+export function useShippedMigrations(
+  db: { readonly current: TestDatabase },
+  appPoolMax = 4,
+): ShippedMigrationsEnv {
+  let ready: ShippedMigrationsEnv | undefined;
+  const current = (): ShippedMigrationsEnv => {
+    if (!ready) throw new Error("useShippedMigrations: used before its beforeAll ran");
+    return ready;
+  };
+  beforeAll(async () => {
+    const env = await bootstrapped(db.current, appPoolMax);
+    ready = { env, ...(await shippedMigrationsDriver(db.current)) };
+  });
+  afterAll(async () => {
+    await ready?.env.close();
+  });
+  return {
+    get env() {
+      return current().env;
+    },
+    get driver() {
+      return current().driver;
+    },
+    get options() {
+      return current().options;
+    },
+  };
+}
+
+/** `projects` projects of the shipped migrations for `tenantId`, one task each. */
+export async function seedProjectsWithTasks(
+  appPool: pg.Pool,
+  tenantId: string,
+  projects: number,
+): Promise<void> {
+  await withTenant(appPool, tenantId, (c) =>
+    c.query(
+      `WITH p AS (INSERT INTO projects (name) SELECT 'p-' || g FROM generate_series(1, $1::int) g RETURNING id)
+       INSERT INTO tasks (project_id, title) SELECT id, 'task' FROM p`,
+      [projects],
+    ),
+  );
 }

@@ -6,37 +6,16 @@
  * counted by the server itself (`track_functions`, `pg_stat_get_xact_function_calls`).
  */
 import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TenantDatabaseDriver } from "../../db/drivers/index.ts";
-import type { DriverOptions } from "../../db/drivers/types.ts";
+import { describe, expect, it } from "vitest";
 import { moveTenant, purgeMovedTenant } from "../../db/moves/moveTenant.ts";
-import { withTenant } from "../../db/tenantContext.ts";
 import { useTestDatabase } from "../support/postgres.ts";
-import { bootstrapped, shippedMigrationsDriver, withAdmin, type Bootstrapped } from "./fixtures.ts";
+import { seedProjectsWithTasks, useShippedMigrations, withAdmin } from "./fixtures.ts";
 
 const db = useTestDatabase();
-let env: Bootstrapped;
-let driver: TenantDatabaseDriver;
-let driverOptions: DriverOptions;
+const shipped = useShippedMigrations(db);
 const quotas = { dbConnections: 10, statementTimeoutMs: 10_000 };
-
-beforeAll(async () => {
-  env = await bootstrapped(db.current, 4);
-  ({ options: driverOptions, driver } = await shippedMigrationsDriver(db.current));
-});
-afterAll(async () => {
-  await env?.close();
-});
-
-async function seed(tenantId: string, projects: number): Promise<void> {
-  await withTenant(env.appPool, tenantId, (c) =>
-    c.query(
-      `WITH p AS (INSERT INTO projects (name) SELECT 'p-' || g FROM generate_series(1, $1::int) g RETURNING id)
-       INSERT INTO tasks (project_id, title) SELECT id, 'task' FROM p`,
-      [projects],
-    ),
-  );
-}
+const seed = (tenantId: string, projects: number) =>
+  seedProjectsWithTasks(shipped.env.appPool, tenantId, projects);
 
 /**
  * Runs one write per event on `tenantId`'s tasks in one transaction of a superuser session
@@ -91,8 +70,8 @@ async function moveTriggers(): Promise<{ name: string; hasWhen: boolean }[]> {
 
 describe("the scope of a move's triggers on shared tables", () => {
   it("never calls the move's functions for another tenant's writes, during the copy or the grace period", async () => {
-    const mover = (await driver.create({ slug: "mover", mode: "pool", quotas })).routing;
-    const other = (await driver.create({ slug: "other", mode: "pool", quotas })).routing;
+    const mover = (await shipped.driver.create({ slug: "mover", mode: "pool", quotas })).routing;
+    const other = (await shipped.driver.create({ slug: "other", mode: "pool", quotas })).routing;
     await seed(mover.tenantId, 20);
     await seed(other.tenantId, 20);
 
@@ -101,7 +80,7 @@ describe("the scope of a move's triggers on shared tables", () => {
     const capturing = new Promise<void>((resolve) => (captured = resolve));
     const held = new Promise<void>((resolve) => (release = resolve));
     const move = moveTenant({
-      ...driverOptions,
+      ...shipped.options,
       slug: "mover",
       to: "schema",
       graceMs: 3_600_000,
@@ -141,9 +120,9 @@ describe("the scope of a move's triggers on shared tables", () => {
   }, 120_000);
 
   it("drops a guard installed before the per-event triggers (one trigger for all events) with the purge", async () => {
-    const legacy = (await driver.create({ slug: "legacy", mode: "pool", quotas })).routing;
+    const legacy = (await shipped.driver.create({ slug: "legacy", mode: "pool", quotas })).routing;
     await seed(legacy.tenantId, 5);
-    await moveTenant({ ...driverOptions, slug: "legacy", to: "schema", graceMs: 3_600_000 });
+    await moveTenant({ ...shipped.options, slug: "legacy", to: "schema", graceMs: 3_600_000 });
     const tag = legacy.tenantId.replaceAll("-", "");
     await withAdmin(db.current, async (c) => {
       const fn = await c.query<{ fn: string }>(

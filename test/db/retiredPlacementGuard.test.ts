@@ -6,43 +6,17 @@
  * removes the rows with proof and leaves the neighbour's alone.
  */
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TenantDatabaseDriver } from "../../db/drivers/index.ts";
-import type { DriverOptions } from "../../db/drivers/types.ts";
+import { describe, expect, it } from "vitest";
 import { moveTenant, purgeMovedTenant } from "../../db/moves/moveTenant.ts";
 import { withTenant } from "../../db/tenantContext.ts";
 import { useTestDatabase } from "../support/postgres.ts";
-import {
-  bootstrapped,
-  loginUrl,
-  shippedMigrationsDriver,
-  withAdmin,
-  type Bootstrapped,
-} from "./fixtures.ts";
+import { loginUrl, seedProjectsWithTasks, useShippedMigrations, withAdmin } from "./fixtures.ts";
 
 const db = useTestDatabase();
-let env: Bootstrapped;
-let driver: TenantDatabaseDriver;
-let driverOptions: DriverOptions;
+const shipped = useShippedMigrations(db);
 const quotas = { dbConnections: 10, statementTimeoutMs: 10_000 };
-
-beforeAll(async () => {
-  env = await bootstrapped(db.current, 4);
-  ({ options: driverOptions, driver } = await shippedMigrationsDriver(db.current));
-});
-afterAll(async () => {
-  await env?.close();
-});
-
-async function seed(tenantId: string, projects: number): Promise<void> {
-  await withTenant(env.appPool, tenantId, (c) =>
-    c.query(
-      `WITH p AS (INSERT INTO projects (name) SELECT 'p-' || g FROM generate_series(1, $1::int) g RETURNING id)
-       INSERT INTO tasks (project_id, title) SELECT id, 'task' FROM p`,
-      [projects],
-    ),
-  );
-}
+const seed = (tenantId: string, projects: number) =>
+  seedProjectsWithTasks(shipped.env.appPool, tenantId, projects);
 
 async function rowsOf(tenantId: string): Promise<number> {
   return withAdmin(db.current, async (c) => {
@@ -63,22 +37,23 @@ function codeOf(promise: Promise<unknown>): Promise<string> {
 
 describe("the read-only guard of a moved tenant's old pooled rows", () => {
   it("lets only the purge (acting as the owner role) delete them; the tenant's roles, other tenants, the audit role and a superuser without SET ROLE cannot", async () => {
-    const leaver = (await driver.create({ slug: "leaver", mode: "pool", quotas })).routing;
-    const neighbour = (await driver.create({ slug: "neighbour", mode: "pool", quotas })).routing;
+    const leaver = (await shipped.driver.create({ slug: "leaver", mode: "pool", quotas })).routing;
+    const neighbour = (await shipped.driver.create({ slug: "neighbour", mode: "pool", quotas }))
+      .routing;
     await seed(leaver.tenantId, 50);
     await seed(neighbour.tenantId, 10);
     await moveTenant({
-      ...driverOptions,
+      ...shipped.options,
       slug: "leaver",
       to: "schema",
       graceMs: 3_600_000,
     });
     expect(await rowsOf(leaver.tenantId)).toBe(100);
-    const owner = env.roles.owner;
+    const owner = shipped.env.roles.owner;
 
     // The tenant's own application session, with its tenant context.
     const asLeaver = (sql: string) =>
-      codeOf(withTenant(env.appPool, leaver.tenantId, (c) => c.query(sql)));
+      codeOf(withTenant(shipped.env.appPool, leaver.tenantId, (c) => c.query(sql)));
     expect(await asLeaver("DELETE FROM tasks")).toBe("TN002");
     expect(await asLeaver("DELETE FROM projects")).toBe("TN002");
     // It cannot act as the owner: neither SET ROLE nor set_config('role').
@@ -86,7 +61,7 @@ describe("the read-only guard of a moved tenant's old pooled rows", () => {
     expect(await asLeaver(`SELECT set_config('role', '${owner}', true)`)).toBe("42501");
 
     // Another tenant sees none of them (RLS) and keeps deleting its own rows.
-    const deleted = await withTenant(env.appPool, neighbour.tenantId, async (c) => {
+    const deleted = await withTenant(shipped.env.appPool, neighbour.tenantId, async (c) => {
       const theirs = await c.query("DELETE FROM tasks WHERE tenant_id = $1", [leaver.tenantId]);
       const mine = await c.query(
         "DELETE FROM tasks WHERE id = (SELECT id FROM tasks ORDER BY id LIMIT 1)",
@@ -97,7 +72,11 @@ describe("the read-only guard of a moved tenant's old pooled rows", () => {
 
     // The audit role cannot become the owner either.
     const audit = new pg.Client({
-      connectionString: loginUrl(db.current.url, env.roles.audit, env.auditPassword),
+      connectionString: loginUrl(
+        db.current.url,
+        shipped.env.roles.audit,
+        shipped.env.auditPassword,
+      ),
     });
     await audit.connect();
     try {
