@@ -59,7 +59,7 @@ import {
   registeredRouting,
   type PlacementPools,
 } from "../test/support/tenantRouting.ts";
-import { benchServer, checkpointCount, checkpointNow, percentile } from "./support.ts";
+import { benchServer, checkpointNow, percentile, walCounters, walWindow } from "./support.ts";
 
 const { values } = parseArgs({
   options: {
@@ -252,10 +252,10 @@ async function runMove(
   // would otherwise trigger one inside the move, whose full-page writes and flushes the
   // baseline never saw. Checkpoints inside either window are counted and printed.
   await checkpointNow(options.adminUrl);
-  const atBaseline = await checkpointCount(options.adminUrl);
+  const atBaseline = await walCounters(options.adminUrl);
   neighbour.phase(`${label} baseline`);
   await sleep(BASELINE_MS);
-  const atMove = await checkpointCount(options.adminUrl);
+  const atMove = await walCounters(options.adminUrl);
   neighbour.phase(`${label} move/start`);
   const steps: { at: number; progress: MoveProgress }[] = [];
   const started = performance.now();
@@ -274,7 +274,7 @@ async function runMove(
   });
   const ended = performance.now();
   neighbour.phase(`${label} after`);
-  const afterMove = await checkpointCount(options.adminUrl);
+  const afterMove = await walCounters(options.adminUrl);
   await sleep(3000); // writes on the new placement
   const pause = writer.longestGap(started, ended + 3000);
   const purgeStarted = performance.now();
@@ -318,7 +318,7 @@ async function runMove(
     // The pooled tables lose or gain the tenant's rows: this window tells the move's own cost
     // from the neighbour's new normal.
     `  neighbour p95 in the ${seconds(3000)} after the move, old placement not yet purged: ${(percentile(sorted(settled), 95) / base).toFixed(2)}× (${settled.length} tx)`,
-    `  checkpoints: ${atMove - atBaseline} during the baseline, ${afterMove - atMove} during the move`,
+    `  baseline: ${walWindow(atBaseline, atMove)}; move: ${walWindow(atMove, afterMove)}`,
     `  purge of the old placement: ${seconds(purgeMs)}, verified ${purge?.verified ?? "?"}; neighbour p95 during it ${purging.toFixed(1)} ms`,
   ];
   for (const l of lines) console.log(l);

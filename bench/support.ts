@@ -69,17 +69,42 @@ export async function checkpointNow(url: string): Promise<void> {
   await withClient(url, (c) => c.query("CHECKPOINT"));
 }
 
-/** Checkpoints performed since the server's statistics were reset. */
-export async function checkpointCount(url: string): Promise<number> {
+/** The server's checkpoint and WAL counters (since its statistics were reset / it was created). */
+export interface WalCounters {
+  /** Checkpoints performed. */
+  readonly checkpoints: number;
+  /** Checkpoints asked for (WAL volume past max_wal_size's trigger, or a command); PG17+. */
+  readonly requested: number | null;
+  /** WAL position in bytes (pg_current_wal_lsn): differences are WAL written in between. */
+  readonly walBytes: number;
+}
+
+export async function walCounters(url: string): Promise<WalCounters> {
   return withClient(url, async (c) => {
     const { rows: version } = await c.query<{ v: number }>(
       "SELECT current_setting('server_version_num')::int AS v",
     );
     const sql =
       (version[0]?.v ?? 0) >= 170000
-        ? "SELECT num_done::int AS n FROM pg_stat_checkpointer"
-        : "SELECT (checkpoints_timed + checkpoints_req)::int AS n FROM pg_stat_bgwriter";
-    const { rows } = await c.query<{ n: number }>(sql);
-    return rows[0]?.n ?? 0;
+        ? "SELECT num_done::int AS n, num_requested::int AS r FROM pg_stat_checkpointer"
+        : "SELECT (checkpoints_timed + checkpoints_req)::int AS n, NULL::int AS r FROM pg_stat_bgwriter";
+    const { rows } = await c.query<{ n: number; r: number | null; wal: string }>(
+      `SELECT s.n, s.r, pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS wal FROM (${sql}) s`,
+    );
+    return {
+      checkpoints: rows[0]?.n ?? 0,
+      requested: rows[0]?.r ?? null,
+      walBytes: Number(rows[0]?.wal ?? 0),
+    };
   });
+}
+
+/** What happened between two readings of walCounters, for a report line. */
+export function walWindow(from: WalCounters, to: WalCounters): string {
+  const requested =
+    from.requested === null || to.requested === null
+      ? ""
+      : ` (${to.requested - from.requested} requested)`;
+  const mb = (to.walBytes - from.walBytes) / 1_048_576;
+  return `${to.checkpoints - from.checkpoints} checkpoints${requested}, ${mb.toFixed(0)} MB of WAL`;
 }
