@@ -4,10 +4,10 @@
  * catalog's tenants in through the same jobs as API signups. `tenancy worker` runs only the
  * job workers, for horizontal scale against the same database.
  */
-import { MAX_COPY_PACE } from "../db/moves/copyPace.ts";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { reconcile, reconcileNotes } from "../control-plane/service/reconcile.ts";
+import { copyPaceFrom, MAX_COPY_PACE } from "../db/moves/copyPace.ts";
 import { DEFAULT_CATALOG_DIR } from "./catalogCommands.ts";
 import { UsageError, type CliIo } from "./io.ts";
 import { openLocalControlPlane, untilSignal } from "./localControlPlane.ts";
@@ -85,8 +85,8 @@ export async function workerCommand(argv: readonly string[], io: CliIo): Promise
 /** `--move-pace N` (or TENANCY_MOVE_PACE): a number from 0 to MAX_COPY_PACE, or nothing (the default). */
 export function movePace(text: string | undefined): number | undefined {
   if (text === undefined || text === "") return undefined;
-  const pace = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text.trim()) || pace > MAX_COPY_PACE) {
+  const pace = copyPaceFrom(text);
+  if (pace === undefined) {
     throw new UsageError(
       `--move-pace (or TENANCY_MOVE_PACE) must be a number from 0 to ${MAX_COPY_PACE}, got "${text}"`,
     );

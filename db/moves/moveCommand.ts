@@ -5,9 +5,9 @@
  * back at its next batch; this waits for it) or `--purge` (purge the old placement once its grace
  * period is over; `--grace 0` with `--purge` purges now). Progress: one line per step on stdout.
  */
-import { MAX_COPY_PACE } from "./copyPace.ts";
 import { DATABASE_MODES, type DatabaseMode } from "../drivers/types.ts";
 import { DEFAULT_MIGRATIONS_DIR, loadMigrationDirectory } from "../migrations/migrationSet.ts";
+import { copyPaceFrom, MAX_COPY_PACE } from "./copyPace.ts";
 import { TenantMoveError } from "./moveErrors.ts";
 import { abortMoveAndWait } from "./abortAndWait.ts";
 import { moveTenant, purgeMovedTenant } from "./moveTenant.ts";
@@ -27,15 +27,16 @@ export interface MoveCommandInput {
   readonly json?: boolean;
 }
 
-/** `--copy-pace`: a non-negative number (moveTenant refuses more than MAX_COPY_PACE). */
+/** `--copy-pace`: a number from 0 to MAX_COPY_PACE. */
 function parsePace(text: string): number {
-  if (!/^\d+(\.\d+)?$/.test(text.trim())) {
+  const pace = copyPaceFrom(text);
+  if (pace === undefined) {
     throw new TenantMoveError(
       `--copy-pace must be a number from 0 to ${MAX_COPY_PACE}, got ${JSON.stringify(text)}`,
       "invalid-copy-pace",
     );
   }
-  return Number(text);
+  return pace;
 }
 
 /** `24h`, `30m`, `90s`, `500ms`, `0` → milliseconds; throws on anything else. */

@@ -14,7 +14,6 @@
  * committed batch; `abortMove` rolls back) or the new one (re-run finishes the purge).
  * A verification failure aborts the move.
  */
-import { DEFAULT_COPY_PACE, MAX_COPY_PACE } from "./copyPace.ts";
 import pg from "pg";
 import { driverContext, routingFor, type DriverContext } from "../drivers/driverContext.ts";
 import type { DriverOptions, TenantRouting } from "../drivers/types.ts";
@@ -22,6 +21,7 @@ import type { PurgeReport } from "../purge.ts";
 import { findTenant, type DatabaseMode, type RegistryRow } from "../registry.ts";
 import { withClient } from "../transaction.ts";
 import { applyCapturedAcross, copyBatchAcross } from "./copyAcross.ts";
+import { DEFAULT_COPY_PACE, MAX_COPY_PACE } from "./copyPace.ts";
 import { applyCapturedChanges, copyBatch, type CopyCheckpoint } from "./copyRows.ts";
 import { dropMoveTriggers, installCaptureTriggers } from "./captureTriggers.ts";
 import { TenantMoveError } from "./moveErrors.ts";
