@@ -6,7 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import type PgBoss from "pg-boss";
 import pg from "pg";
-import { createControlPool } from "./store/connections.ts";
+import { createControlPool, endPoolAndWait } from "./store/connections.ts";
 import type { TiersFile } from "../catalog/index.ts";
 import { bootstrapDatabase } from "../db/bootstrap.ts";
 import { createTenantDatabaseDriver } from "../db/drivers/index.ts";
@@ -205,7 +205,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       await worker?.stop();
       if (purgeWorker) await boss.offWork({ id: purgeWorker });
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
-      await pool.end();
+      await endPoolAndWait(pool);
     },
   };
 }

@@ -37,6 +37,29 @@ export function createControlPool(options: ControlPoolOptions): pg.Pool {
   return pool;
 }
 
+/**
+ * Ends a pool and waits until its connections are closed, not only handed to `client.end()`:
+ * pg-pool's `end()` resolves once no client is left in the pool, while each connection's
+ * Terminate may still be on its way. Stopping the server right after would kill those
+ * backends under the clients (57P01, "connection lost" in the log). Gives up after
+ * `timeoutMs` (a connection that never closes must not hold the shutdown).
+ */
+export async function endPoolAndWait(pool: pg.Pool, timeoutMs = 5000): Promise<void> {
+  let open = pool.totalCount;
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) return resolve();
+    pool.on("remove", () => {
+      open -= 1;
+      if (open <= 0) resolve();
+    });
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  await pool.end();
+  await closed;
+  clearTimeout(timer);
+}
+
 const UNAVAILABLE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
